@@ -1,0 +1,135 @@
+"""Recordings: speech with word times, utterance segments, events split at pauses, one session.
+
+Speaker turns: a stereo file whose two channels differ a lot (one microphone per person, as
+phone-call and interview recorders make) is transcribed channel by channel and each utterance is
+labelled with its channel ("speaker 1", "speaker 2"). Mono files get NO speaker turns: telling voices
+apart in one channel needs a diarization model, which no bundled package provides.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ingest.describe import ModelSet, Stopwatch
+from ingest.errors import IngestError
+from ingest.records import EpisodeRecord, MediaRecord
+from ingest.video import build_episodes, transcribe_audio, words_of
+from models.types import SpeechSegment, Transcript, Word
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestOptions
+
+log = logging.getLogger(__name__)
+
+SR = 16000
+# channels whose difference carries at least this share of the energy are different microphones
+# (a mono signal copied to two channels gives ~0)
+STEREO_DIFFERENCE = 0.3
+# an utterance ends at a sentence end, a pause this long (s), or this length (s)
+UTTERANCE_PAUSE_S = 1.5
+UTTERANCE_MAX_S = 30.0
+
+
+def channels_differ(left: np.ndarray, right: np.ndarray) -> bool:
+    diff = float(np.mean((left - right) ** 2))
+    total = float(np.mean(left ** 2) + np.mean(right ** 2)) / 2
+    return total > 1e-8 and diff / total >= STEREO_DIFFERENCE
+
+
+def _stereo(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    import av
+
+    from models.speech import decode_audio
+
+    with av.open(os.fsdecode(path), metadata_errors="ignore") as c:
+        if not c.streams.audio or c.streams.audio[0].codec_context.channels != 2:
+            return None
+    left, right = decode_audio(path, split_stereo=True)
+    return (left, right) if channels_differ(left, right) else None
+
+
+def utterances(segments: list[SpeechSegment]) -> list[SpeechSegment]:
+    """Whisper's windows merged (or kept apart) into sentence-like utterances of one channel."""
+    out: list[SpeechSegment] = []
+    for s in sorted(segments, key=lambda s: s.start):
+        if out:
+            last = out[-1]
+            if (s.channel == last.channel and s.start - last.end < UTTERANCE_PAUSE_S
+                    and s.end - last.start <= UTTERANCE_MAX_S and not last.text.rstrip().endswith((".", "?", "!"))):
+                out[-1] = SpeechSegment(last.start, s.end, f"{last.text} {s.text}".strip(), last.words + s.words, last.channel)
+                continue
+        out.append(s)
+    return out
+
+
+def ingest_audio(path: Path, media: MediaRecord, opts: "IngestOptions", ms: ModelSet, watch: Stopwatch) -> list[EpisodeRecord]:
+    from models.speech import decode_audio
+
+    with watch.stage("audio_decode"):
+        try:
+            stereo = _stereo(path)
+            mono = None if stereo else decode_audio(path)
+        except ValueError as e:
+            raise IngestError(f"{os.fsdecode(path)}: the sound cannot be decoded ({e}); the file may be truncated") from e
+    if stereo:
+        parts = []
+        for ch, audio in enumerate(stereo):
+            t = transcribe_audio(audio, ms, watch)
+            if t is not None:
+                parts.extend(SpeechSegment(s.start, s.end, s.text, s.words, ch) for s in t.segments)
+        transcript = Transcript(tuple(sorted(parts, key=lambda s: s.start))) if parts else None
+    else:
+        transcript = transcribe_audio(mono, ms, watch)  # type: ignore[arg-type]
+    dur = media.duration_s
+    utts = utterances(list(transcript.segments)) if transcript else []
+    # segments: utterances, and the silent stretches between them are left out (nothing to find there)
+    spans = [(max(0.0, u.start), min(dur, max(u.end, u.start + 0.1))) for u in utts] or [(0.0, dur)]
+    labelled: list[Word] = []
+    for u in utts:
+        who = f"[speaker {u.channel + 1}] " if u.channel is not None else ""
+        labelled.append(Word(u.start, u.end, who + u.text))
+    episodes = build_episodes(media, spans, [], labelled, transcript, opts, kind="audio")
+    # events split at pauses over event_gap_s or every event_max_s; build_episodes groups spans
+    # with a minute's minimum, which suits video; recordings regroup here by pauses alone
+    return _regroup_audio(episodes, spans, opts)
+
+
+def _regroup_audio(episodes: list[EpisodeRecord], spans: list[tuple[float, float]], opts: "IngestOptions") -> list[EpisodeRecord]:
+    from ingest.segment import summarise
+    from ingest.video import _clock
+
+    segments = [e for e in episodes if e.scale == "segment"]
+    session = next(e for e in episodes if e.scale == "session")
+    groups: list[list[EpisodeRecord]] = []
+    for s in segments:
+        if groups and s.offset_start - groups[-1][-1].offset_end < opts.event_gap_s \
+                and s.offset_end - groups[-1][0].offset_start <= opts.event_max_s:
+            groups[-1].append(s)
+        else:
+            groups.append([s])
+    events = []
+    for n, g in enumerate(groups):
+        a, b = g[0].offset_start, g[-1].offset_end
+        ev = EpisodeRecord(
+            episode_id=f"{session.media_id}:event:{n}", scale="event", kind="audio", start=g[0].start, end=g[-1].end,
+            media_id=session.media_id, offset_start=a, offset_end=b, parent_id=session.episode_id,
+            sources=[type(session.sources[0])(session.media_id, a, b)], lat=session.lat, lon=session.lon,
+        )
+        summarise(ev, g)
+        ev.title = f"{_clock(a)}-{_clock(b)} " + (ev.transcript[:60] or "no speech")
+        ev.caption = f"Recording: '{ev.transcript[:200]}'" if ev.transcript else "Recording: no speech"
+        for s in g:
+            s.parent_id = ev.episode_id
+            if not s.transcript:
+                s.caption = "Recording: no speech"
+            else:
+                s.title = f"{_clock(s.offset_start)} {s.transcript[:60]}"
+        events.append(ev)
+    if not session.transcript:
+        session.caption = "Recording: no speech"
+    return segments + events + [session]

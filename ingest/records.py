@@ -1,0 +1,110 @@
+"""What ingestion produces: one media record per file and its episodes at several time scales.
+
+Plain dataclasses, so `ingest/` does not depend on the store; `lifelog.store` turns them into
+LanceDB rows. Times are timezone-aware datetimes in UTC; offsets are seconds into the media.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+import numpy as np
+
+MediaKind = Literal["photo", "video", "audio"]
+Scale = Literal["segment", "event", "session", "day"]
+SCALES: tuple[Scale, ...] = ("segment", "event", "session", "day")
+# where a capture time came from, best first; "file" means the file's mtime, a last resort
+TimeSource = Literal["exif", "quicktime", "gpmf", "tag", "file"]
+
+
+@dataclass
+class MediaRecord:
+    media_id: str  # content hash (blake2b-128 hex of the bytes): the file's identity
+    path: str  # absolute path where it was last seen
+    kind: MediaKind
+    size_bytes: int
+    mtime: datetime
+    status: Literal["ok", "failed"] = "ok"
+    error: str = ""  # why it failed, for the user
+    captured_at: datetime | None = None  # UTC
+    time_source: TimeSource = "file"
+    utc_offset_min: int | None = None  # the camera's local offset when known (EXIF OffsetTime)
+    duration_s: float = 0.0
+    width: int = 0
+    height: int = 0
+    rotation: int = 0  # degrees the picture was turned to show upright
+    lat: float | None = None
+    lon: float | None = None
+    altitude: float | None = None
+    device: str = ""  # camera make + model
+    codec: str = ""
+    has_audio: bool = False
+    thumbnail: str = ""  # path relative to the library home
+    ingested_at: datetime | None = None
+    # model name per role used to make this file's episodes
+    models: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Source:
+    media_id: str
+    start_s: float
+    end_s: float
+
+
+@dataclass
+class EpisodeRecord:
+    episode_id: str  # stable: f"{media_id}:{scale}:{n}" for one file's episodes, f"day:{date}" for a day
+    scale: Scale
+    kind: str  # photo, video, audio, or mixed for episodes spanning files
+    start: datetime  # absolute, UTC
+    end: datetime
+    media_id: str = ""  # the file this episode comes from ("" when it spans files)
+    offset_start: float = 0.0  # seconds into media_id
+    offset_end: float = 0.0
+    parent_id: str = ""
+    sources: list[Source] = field(default_factory=list)  # every file and span it covers
+    title: str = ""  # a short line for lists
+    caption: str = ""  # what it shows (VLM caption, or composed from tags/OCR/speech)
+    transcript: str = ""
+    ocr: str = ""
+    tags: list[str] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)
+    place: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    text: str = ""  # every signal as one text: what full-text search and the text embedding see
+    text_vector: np.ndarray | None = None
+    image_vector: np.ndarray | None = None
+    keyframe: str = ""  # stored keyframe (relative to home) from which image vectors can be recomputed
+    thumbnail: str = ""  # relative to home
+    # perceptual hash (hex) of the keyframe, for burst and near-duplicate grouping
+    phash: str = ""
+    # set on near-duplicates: the episode that represents them (search shows only representatives)
+    duplicate_of: str = ""
+
+
+@dataclass
+class FileResult:
+    media: MediaRecord
+    episodes: list[EpisodeRecord]
+    # model seconds spent per stage, for the batch summary and benchmarks
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class Sink(Protocol):
+    """Where batch ingestion writes; `lifelog.store.Store` is the real one."""
+
+    def known(self, media_id: str) -> MediaRecord | None:
+        """The ok record of an already ingested file with this content hash, else None."""
+
+    def write(self, result: FileResult) -> None:
+        """Store one file's media record and episodes atomically (all or nothing)."""
+
+    def write_failure(self, media: MediaRecord) -> None:
+        """Record a file that could not be ingested, with its reason."""
+
+    def note_path(self, media_id: str, path: str) -> None:
+        """A known file was seen at a new path (renamed or moved)."""

@@ -1,0 +1,277 @@
+"""The `lifelog` command. Every flag maps onto a field of `lifelog.settings.Settings`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Sequence
+
+from lifelog.memory import Memory
+from lifelog.schema import Answer, Filters, Hit
+from lifelog.settings import default_home, load_settings
+
+SAMPLE_MEDIA = Path(__file__).resolve().parents[1] / "sample_media"
+DEMO_QUESTIONS = (
+    "Where did I leave my keys?",
+    "What did I buy at the café?",
+    "When is dinner with Sam?",
+    "Did I see a giraffe?",
+)
+
+
+def _fmt_time(ts: datetime | None) -> str:
+    return ts.astimezone().strftime("%Y-%m-%d %H:%M") if ts else "-"
+
+
+def _fmt_span(a: float, b: float) -> str:
+    def mmss(s: float) -> str:
+        return f"{int(s // 60):02d}:{s % 60:04.1f}"
+
+    return f"{mmss(a)}-{mmss(b)}"
+
+
+def print_hits(hits: list[Hit]) -> None:
+    if not hits:
+        print("Nothing relevant in memory.")
+        return
+    for i, h in enumerate(hits, 1):
+        print(f"{i:2d}. [{h.score:.2f}] {h.kind:5s} {_fmt_time(h.start)}  {h.title[:70]}")
+        print(f"    {h.path}  @ {_fmt_span(h.offset_start, h.offset_end)}" + (f"  ({h.place})" if h.place else ""))
+
+
+def print_answer(answer: Answer, explain: bool = False) -> None:
+    print(answer.text)
+    if answer.citations:
+        print("Evidence:")
+        for c in answer.citations:
+            print(f"  - {c.path}  @ {_fmt_span(c.start_s, c.end_s)}  ({_fmt_time(c.time)}, score {c.score:.2f})")
+            if c.snippet:
+                print(f"    \u201c{c.snippet[:160]}\u201d")
+    if explain:
+        print(f"How it was found ({answer.agent} agent, {answer.seconds * 1000:.0f} ms):")
+        for s in answer.steps:
+            hits = ", ".join(f"{t[:30]}={sc:.2f}" for t, sc in s.hits[:3]) or "no hits"
+            print(f"  round {s.round}: {s.memory}/{s.scale} q={s.query!r} filters[{s.filters}] -> {hits}; {s.decision}")
+
+
+class Progress:
+    """A one-line progress bar on stderr: files, media hours, rate, ETA."""
+
+    def __init__(self) -> None:
+        self.last = 0.0
+
+    def __call__(self, p: Any) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.25 and p.files_done < p.files_total:
+            return
+        self.last = now
+        width = 24
+        frac = p.files_done / p.files_total if p.files_total else 1.0
+        bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
+        eta = f"ETA {p.eta_s:4.0f}s" if p.eta_s else "        "
+        current = Path(str(p.current)).name[:30] if p.current else ""
+        sys.stderr.write(
+            f"\r[{bar}] {p.files_done}/{p.files_total} files, {p.media_seconds_done / 3600:.2f} h media, "
+            f"{p.rate:.2f} files/s {eta} {current:30s}"
+        )
+        if p.files_done >= p.files_total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def print_report(report: Any) -> None:
+    print(f"Ingested {report.ingested}, already known {report.skipped}"
+          + (f", moved {report.moved}" if getattr(report, "moved", 0) else "")
+          + f", failed {len(report.failed)} in {report.seconds:.1f} s.")
+    for path, reason in report.failed:
+        print(f"  FAILED {path}: {reason}")
+
+
+def cmd_ingest(mem: Memory, args: argparse.Namespace) -> int:
+    report = mem.ingest(args.paths, progress=None if args.quiet else Progress())
+    print_report(report)
+    return 0
+
+
+def _filters(args: argparse.Namespace) -> Filters:
+    start = datetime.fromisoformat(args.after).astimezone() if args.after else None
+    end = datetime.fromisoformat(args.before).astimezone() if args.before else None
+    return Filters(start=start, end=end, kinds=tuple(args.kind or ()), place=args.place or "")
+
+
+def cmd_search(mem: Memory, args: argparse.Namespace) -> int:
+    scale = None if args.scale == "any" else args.scale
+    kwargs = {"min_score": None} if args.all else {}
+    hits = mem.search(" ".join(args.text), filters=_filters(args), scale=scale, limit=args.limit, **kwargs)
+    if args.json:
+        print(json.dumps([h.__dict__ for h in hits], default=str, indent=1))
+    else:
+        print_hits(hits)
+    return 0
+
+
+def cmd_ask(mem: Memory, args: argparse.Namespace) -> int:
+    answer = mem.ask(" ".join(args.question), agent=args.agent)
+    if args.json:
+        print(json.dumps(answer, default=lambda o: o.__dict__ if hasattr(o, "__dict__") else str(o), indent=1))
+    else:
+        print_answer(answer, explain=args.explain)
+    return 0
+
+
+def cmd_status(mem: Memory, args: argparse.Namespace) -> int:
+    s = mem.status()
+    print(f"Library: {s.home}  (profile {s.profile})")
+    media = ", ".join(f"{n} {k}" for k, n in sorted(s.media_by_kind.items())) or "nothing yet"
+    print(f"Media: {media}; {s.media_hours:.2f} h of video and audio; {s.failed} failed")
+    print("Episodes: " + (", ".join(f"{n} {k}" for k, n in s.episodes_by_scale.items()) or "none"))
+    print(f"Time span: {_fmt_time(s.first)} .. {_fmt_time(s.last)}")
+    print("Disk: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in s.disk_bytes.items()))
+    for line in s.stale_columns:
+        print(f"Needs `lifelog reindex`: {line}")
+    if args.failures:
+        for path, reason in mem.failures():
+            print(f"  FAILED {path}: {reason}")
+    return 0
+
+
+def cmd_models(mem: Memory, args: argparse.Namespace) -> int:
+    if args.action == "pull":
+        from models.pull import PullError
+
+        try:
+            results = mem.pull(args.profile, progress=lambda line: print(line, flush=True))
+        except PullError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        for r in results:
+            print(r)
+        return 0
+    profiles = [args.profile] if args.profile else None
+    rows = mem.models_table(profiles)
+    print(f"Active profile: {mem.settings.profile}   model cache: {mem.settings.cache_dir}")
+    current = None
+    for r in rows:
+        if r.profile != current:
+            current = r.profile
+            print(f"\n{r.profile}{' (active)' if r.active else ''}:")
+        mark = "yes" if r.available else "no "
+        size = f"{r.size_mb:6.0f} MB" if r.size_mb else "       -"
+        print(f"  {r.title:32s} {r.name:28s} {mark} {size}  {r.source}")
+        if not r.available:
+            print(f"  {'':32s} -> {r.reason}")
+    print("\nNo CLIP and no captioning model ships in a PyPI package: the bundled profile embeds images through their"
+          "\nImageNet labels (weak) and composes captions from tags, OCR and speech. `lifelog models pull full` gets the"
+          "\nreal ones where the model hub can be reached.")
+    return 0
+
+
+def cmd_reindex(mem: Memory, args: argparse.Namespace) -> int:
+    done = mem.reindex(progress=lambda d, n: print(f"\r{d}/{n} episodes", end="", file=sys.stderr))
+    print("\nRecomputed: " + (", ".join(done) if done else "nothing (all vector columns match the active models)"))
+    return 0
+
+
+def cmd_ui(mem: Memory, args: argparse.Namespace) -> int:
+    from ui.app import launch
+
+    launch(mem, host=mem.settings.host, port=mem.settings.port, open_browser=not args.no_browser)
+    return 0
+
+
+def cmd_demo(mem: Memory, args: argparse.Namespace) -> int:
+    if not SAMPLE_MEDIA.is_dir():
+        print(f"error: the sample media folder {SAMPLE_MEDIA} is missing", file=sys.stderr)
+        return 2
+    print(f"Library: {mem.settings.home}  (profile {mem.settings.profile})")
+    print(f"Ingesting the sample day in {SAMPLE_MEDIA} ...")
+    print_report(mem.ingest([SAMPLE_MEDIA], progress=Progress()))
+    for q in args.questions or DEMO_QUESTIONS:
+        print(f"\nQ: {q}")
+        print_answer(mem.ask(q))
+    print(f"\nOpen the app on this library:  lifelog --home {mem.settings.home} ui")
+    print("Add your own media:            lifelog ingest ~/Pictures ~/Videos")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lifelog", description="A local memory of your photos, videos and recordings.")
+    p.add_argument("--home", help=f"library folder (LIFELOG_HOME; default {default_home()})")
+    p.add_argument("--profile", choices=("bundled", "full", "tiny"), help="models to use (LIFELOG_PROFILE; default bundled)")
+    p.add_argument("--workers", type=int, help="files ingested in parallel (LIFELOG_WORKERS; default: cores)")
+    p.add_argument("--now", help="reference time for 'yesterday' etc., ISO format (LIFELOG_NOW)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("ingest", help="add files and folders to memory")
+    s.add_argument("paths", nargs="+")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("search", help="find episodes by text, with filters")
+    s.add_argument("text", nargs="+")
+    s.add_argument("--scale", default="segment", choices=("segment", "event", "session", "day", "any"))
+    s.add_argument("--kind", action="append", choices=("photo", "video", "audio"))
+    s.add_argument("--after", help="ISO date/time")
+    s.add_argument("--before", help="ISO date/time")
+    s.add_argument("--place", help="words of a place name")
+    s.add_argument("--limit", type=int, default=10)
+    s.add_argument("--all", action="store_true", help="no relevance cut-off: show the nearest even if unrelated")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("ask", help="ask a question; the answer cites its evidence")
+    s.add_argument("question", nargs="+")
+    s.add_argument("--agent", choices=("adaptive", "flat"), help="retrieval agent (default adaptive)")
+    s.add_argument("--explain", action="store_true", help="show the agent's steps")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("status", help="what is in memory: counts, time span, disk use")
+    s.add_argument("--failures", action="store_true", help="list files that failed, with reasons")
+    s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("models", help="list the models per profile, or pull the full ones")
+    s.add_argument("action", nargs="?", default="list", choices=("list", "pull"))
+    s.add_argument("profile", nargs="?", choices=("bundled", "full", "tiny"))
+    s.set_defaults(func=cmd_models)
+
+    s = sub.add_parser("reindex", help="recompute vector columns after a model change (no re-ingest)")
+    s.set_defaults(func=cmd_reindex)
+
+    s = sub.add_parser("ui", help="open the desktop app in the browser (127.0.0.1)")
+    s.add_argument("--port", type=int, help="port (LIFELOG_PORT; default 7860)")
+    s.add_argument("--no-browser", action="store_true")
+    s.set_defaults(func=cmd_ui)
+
+    s = sub.add_parser("demo", help="ingest the bundled sample day and answer questions about it")
+    s.add_argument("questions", nargs="*", help="questions to ask instead of the built-in ones")
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    overrides: dict[str, Any] = {"home": args.home, "profile": args.profile, "workers": args.workers, "now": args.now,
+                                 "port": getattr(args, "port", None)}
+    if args.command == "demo" and not args.home:
+        overrides["home"] = str(default_home().with_name("lifelog-demo"))
+    try:
+        settings = load_settings(overrides)
+        if args.command == "models" and args.action == "pull" and not args.profile:
+            parser.error("which profile? e.g. `lifelog models pull full`")
+        return args.func(Memory(settings), args)
+    except KeyboardInterrupt:
+        print("\ninterrupted: files already written are kept; run the same command again to continue", file=sys.stderr)
+        return 130
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,322 @@
+"""The Python API: one `Memory` per library home, with the same verbs as the CLI.
+
+    import lifelog
+    mem = lifelog.open()                       # ~/.local/share/lifelog, bundled models
+    mem.ingest(["~/Pictures/2025"])
+    answer = mem.ask("where did I leave my keys?")
+    print(answer.text, answer.citations[0].path, answer.citations[0].start_s)
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+import models
+from ingest.records import EpisodeRecord, Source
+from lifelog.schema import Answer, Filters, Hit, ModelRow, Status
+from lifelog.settings import Settings, load_settings
+from lifelog.store import Store, VectorColumn
+
+# fused scores below this are "nothing relevant": better no answer than the nearest junk
+MIN_SCORE = 0.32
+
+
+class Memory:
+    """A person's memory: the store, the models that fill and read it, and the agent."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._model_lock = threading.Lock()
+
+    # --- models ------------------------------------------------------------------------------
+    def spec(self, role: str) -> models.ModelSpec:
+        return models.resolve(role, self.settings.profile, dict(self.settings.models))
+
+    def model(self, role: str) -> Any:
+        """The loaded wrapper for a role (loaded on first use, then cached for the process)."""
+        return models.load(self.spec(role), self.settings.cache_dir, self.settings.device)
+
+    def has_model(self, role: str) -> bool:
+        spec = self.spec(role)
+        return spec.family in models.LOADERS and spec.availability(self.settings.cache_dir)[0]
+
+    def models_table(self, profiles: Sequence[str] | None = None) -> list[ModelRow]:
+        """Every role's model in each profile, and whether it is available on this machine."""
+        rows = []
+        for profile in profiles or models.PROFILES:
+            for role in models.ROLES:
+                spec = models.resolve(role, profile, dict(self.settings.models) if profile == self.settings.profile else None)
+                ok, reason = spec.availability(self.settings.cache_dir)
+                if spec.source.kind == "none":
+                    reason = spec.notes
+                rows.append(ModelRow(
+                    role=role, title=models.ROLE_TITLES[role], profile=profile, name=spec.name,
+                    source=spec.source.describe(), available=ok, reason=reason, size_mb=spec.size_mb,
+                    dim=spec.dim, licence=spec.licence, notes=spec.notes, active=profile == self.settings.profile,
+                ))
+        return rows
+
+    def pull(self, profile: str, progress: Callable[[str], None] | None = None) -> list[Any]:
+        from models.pull import pull_profile
+
+        return pull_profile(profile, self.settings.cache_dir, progress=progress)
+
+    # --- store -------------------------------------------------------------------------------
+    def _columns(self) -> tuple[VectorColumn, VectorColumn]:
+        text, image = self.spec("text_embed"), self.spec("image_text")
+        return (VectorColumn("text_vector", text.name, int(text.dim or 0)),
+                VectorColumn("image_vector", image.name, int(image.dim or 0)))
+
+    @cached_property
+    def store(self) -> Store:
+        text, image = self._columns()
+        return Store(self.settings.db_path, text, image)
+
+    def _check_columns(self) -> None:
+        stale = self.store.stale_columns()
+        if stale:
+            s = stale[0]
+            raise RuntimeError(
+                f"the library's {s.name} was made by {s.stored_model} ({s.stored_dim}-d) but the active profile "
+                f"{self.settings.profile!r} uses {s.wanted_model} ({s.wanted_dim}-d). Run `lifelog reindex` to "
+                f"recompute only that column from the stored text and keyframes (no re-ingest), or switch back."
+            )
+
+    # --- ingestion ---------------------------------------------------------------------------
+    def ingest_options(self) -> Any:
+        from ingest.pipeline import IngestOptions
+
+        return IngestOptions(
+            home=self.settings.home,
+            profile=self.settings.profile,
+            cache_dir=self.settings.cache_dir,
+            model_overrides=dict(self.settings.models),
+            device=self.settings.device,
+            workers=self.settings.worker_count,
+        )
+
+    def ingest(self, paths: Iterable[str | Path], *, progress: Callable[[Any], None] | None = None,
+               stop: threading.Event | None = None) -> Any:
+        """Ingest files and folders; already known files are skipped. Returns a `BatchReport`."""
+        from ingest.batch import ingest_paths
+
+        self._check_columns()
+        paths = [Path(p).expanduser() for p in paths]
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
+        before = {m.media_id for m in self.store.all_media("status = 'ok'")}
+        report = ingest_paths(paths, self.store, self.ingest_options(), progress=progress, stop=stop)
+        new = [m for m in self.store.all_media("status = 'ok'") if m.media_id not in before]
+        if new:
+            self.consolidate(new)
+        return report
+
+    def consolidate(self, new_media: Sequence[Any] | None = None) -> int:
+        """Rebuild cross-file episodes (photo sessions, bursts, days) for the days new media touched."""
+        from ingest.segment import consolidate
+
+        store = self.store
+        if new_media is None:
+            new_media = store.all_media("status = 'ok'")
+        days = {m.captured_at.date() for m in new_media if m.captured_at}
+        if not days:
+            return 0
+        lo = min(days).isoformat()
+        hi = max(days).isoformat()
+        # a margin of a day on each side: local dates may differ from UTC dates
+        where = (f"scale IN ('segment', 'session') AND start >= timestamp '{lo} 00:00:00' - INTERVAL '1' DAY "
+                 f"AND start < timestamp '{hi} 00:00:00' + INTERVAL '2' DAY")
+        rows = store.episodes(where)
+        records = [episode_from_row(r) for r in rows]
+        before = {r.episode_id: (r.parent_id, r.duplicate_of) for r in records}
+        created = consolidate(records, None) or []
+        existing = set(before)
+        store.add_episodes([e for e in created if e.episode_id not in existing])
+        parents: dict[str, list[str]] = {}
+        duplicates: dict[str, str] = {}
+        for r in records:
+            parent, dup = before[r.episode_id]
+            if r.parent_id != parent:
+                parents.setdefault(r.parent_id, []).append(r.episode_id)
+            if r.duplicate_of != dup:
+                duplicates[r.episode_id] = r.duplicate_of
+        for parent_id, ids in parents.items():
+            store.set_parent(ids, parent_id)
+        store.set_duplicates(duplicates)
+        return len(created)
+
+    # --- searching and asking ----------------------------------------------------------------
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.model("text_embed").embed([text], kind="query")[0]
+
+    def search(self, text: str, *, filters: Filters | None = None, scale: str | None = "segment",
+               limit: int | None = None, min_score: float | None = MIN_SCORE) -> list[Hit]:
+        """Hybrid search (text vectors + full-text) at one time scale, best first.
+
+        Hits scoring under `min_score` are dropped: a search for something that is not in memory
+        returns nothing rather than the nearest unrelated episode. Pass min_score=None for raw ranking.
+        """
+        self._check_columns()
+        filters = filters or Filters()
+        limit = limit or self.settings.top_k
+        where = filters.where(scale)
+        pool = max(limit * 4, 20)
+        query = self.embed_query(text)
+        vector_rows = self.store.vector_search(query, where=where, limit=pool)
+        keyword_rows = self.store.text_search(text, where=where, limit=pool)
+        return fuse(query, vector_rows, keyword_rows, self._paths(vector_rows + keyword_rows), self.settings.home,
+                    limit=limit, min_score=min_score)
+
+    def _paths(self, rows: list[dict]) -> dict[str, str]:
+        ids = {r["media_id"] for r in rows if r.get("media_id")}
+        if not ids:
+            return {}
+        where = "media_id IN (" + ", ".join("'" + i + "'" for i in ids) + ")"
+        return {m.media_id: m.path for m in self.store.all_media(where)}
+
+    def ask(self, question: str, *, agent: str | None = None, now: datetime | None = None) -> Answer:
+        """Answer a question from memory with citations, or abstain."""
+        from lifelog.agent import answer_question
+
+        self._check_columns()
+        return answer_question(self, question, agent=agent or self.settings.agent,
+                               now=now or self.settings.now or datetime.now().astimezone())
+
+    # --- browsing ------------------------------------------------------------------------------
+    def episode(self, episode_id: str) -> dict | None:
+        return self.store.episode(episode_id)
+
+    def children(self, episode_id: str) -> list[dict]:
+        return self.store.children(episode_id)
+
+    def media_file(self, media_id: str) -> Path:
+        """The file behind a media id; only files in the library can be reached this way."""
+        record = self.store.media(media_id)
+        if record is None or record.status != "ok":
+            raise KeyError(f"no media {media_id!r} in this library")
+        return Path(record.path)
+
+    def thumbnail_path(self, relative: str) -> Path | None:
+        if not relative:
+            return None
+        path = (self.settings.home / relative).resolve()
+        home = self.settings.home.resolve()
+        if home not in path.parents or not path.is_file():
+            return None
+        return path
+
+    def failures(self) -> list[tuple[str, str]]:
+        return [(m.path, m.error) for m in self.store.all_media("status = 'failed'")]
+
+    def status(self) -> Status:
+        counts = self.store.counts()
+        disk = {
+            "database": _du(self.settings.db_path),
+            "thumbnails": _du(self.settings.thumbs_dir),
+            "models": _du(self.settings.cache_dir),
+        }
+        stale = [f"{s.name}: {s.stored_model} -> {s.wanted_model}" for s in self.store.stale_columns()]
+        return Status(home=str(self.settings.home), profile=self.settings.profile, disk_bytes=disk,
+                      stale_columns=stale, **counts)
+
+    def reindex(self, progress: Callable[[int, int], None] | None = None) -> list[str]:
+        """Recompute the vector columns whose model changed, from stored text and keyframes."""
+        from PIL import Image
+
+        done = []
+        text_col, image_col = self._columns()
+        for stale in self.store.stale_columns():
+            if stale.name == "text_vector":
+                embedder = self.model("text_embed")
+
+                def compute(rows: list[dict]) -> np.ndarray:
+                    return embedder.embed([r["text"] or "" for r in rows])
+
+                self.store.reembed(text_col, compute, progress=progress)
+            else:
+                embedder = self.model("image_text")
+
+                def compute(rows: list[dict]) -> np.ndarray:
+                    out = np.zeros((len(rows), image_col.dim), np.float32)
+                    have = [i for i, r in enumerate(rows) if r["keyframe"] and (self.settings.home / r["keyframe"]).is_file()]
+                    if have:
+                        images = [Image.open(self.settings.home / rows[i]["keyframe"]).convert("RGB") for i in have]
+                        out[have] = embedder.embed_images(images)
+                    return out
+
+                self.store.reembed(image_col, compute, progress=progress)
+            done.append(stale.name)
+        return done
+
+    def forget(self, media_id: str) -> None:
+        self.store.forget(media_id)
+        shutil.rmtree(self.settings.thumbs_dir / media_id, ignore_errors=True)
+
+
+def fuse(query: np.ndarray, vector_rows: list[dict], keyword_rows: list[dict], paths: dict[str, str], home: Path, *,
+         limit: int, min_score: float | None) -> list[Hit]:
+    """Fuse vector and keyword hits into one ranking with an absolute relevance score.
+
+    The score is the cosine similarity, raised by up to 0.25 when the episode also matches the
+    query's words (BM25, squashed to [0, 1)). A keyword match alone cannot carry a hit whose
+    meaning is far from the question.
+    """
+    by_id: dict[str, dict] = {}
+    for r in vector_rows:
+        by_id[r["episode_id"]] = dict(r, _similarity=1.0 - float(r["_distance"]), _keyword=0.0)
+    for r in keyword_rows:
+        entry = by_id.get(r["episode_id"])
+        if entry is None:  # found by its words only: measure its meaning too
+            sim = float(np.dot(query, np.asarray(r["text_vector"], np.float32)))
+            entry = by_id[r["episode_id"]] = dict(r, _similarity=sim, _keyword=0.0)
+        entry["_keyword"] = float(r["_score"])
+    hits = []
+    for r in by_id.values():
+        sim = r["_similarity"]
+        kw = r["_keyword"]
+        bonus = 0.25 * (kw / (kw + 2.0)) if kw > 0 else 0.0
+        score = max(0.0, min(1.0, sim + bonus))
+        if min_score is not None and score < min_score:
+            continue
+        hits.append(Hit(
+            episode_id=r["episode_id"], scale=r["scale"], kind=r["kind"], media_id=r["media_id"],
+            path=paths.get(r["media_id"], ""), start=r["start"], end=r["end"],
+            offset_start=float(r["offset_start"] or 0), offset_end=float(r["offset_end"] or 0),
+            title=r["title"] or "", text=r["text"] or "", transcript=r["transcript"] or "",
+            thumbnail=str(home / r["thumbnail"]) if r["thumbnail"] else "", place=r["place"] or "",
+            lat=r["lat"], lon=r["lon"], score=round(score, 4), similarity=round(sim, 4),
+            keyword_score=round(kw, 4), parent_id=r["parent_id"] or "",
+        ))
+    hits.sort(key=lambda h: h.score, reverse=True)
+    return hits[:limit]
+
+
+def episode_from_row(row: dict) -> EpisodeRecord:
+    fields = EpisodeRecord.__dataclass_fields__
+    values = {k: row[k] for k in fields if k in row}
+    values["sources"] = [Source(**s) for s in (row.get("sources") or [])]
+    values["tags"] = list(row.get("tags") or [])
+    values["people"] = list(row.get("people") or [])
+    values["text_vector"] = np.asarray(row["text_vector"], np.float32) if row.get("text_vector") is not None else None
+    values["image_vector"] = (np.asarray(row["image_vector"], np.float32)
+                              if row.get("has_image") and row.get("image_vector") is not None else None)
+    return EpisodeRecord(**values)
+
+
+def _du(path: Path) -> int:
+    if not path.exists():
+        return 0
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def open(home: str | Path | None = None, *, profile: str | None = None, **settings: Any) -> Memory:  # noqa: A001
+    """Open (or create) the library at `home` (default: $LIFELOG_HOME or the XDG data dir)."""
+    return Memory(load_settings({"home": Path(home).expanduser() if home else None, "profile": profile, **settings}))

@@ -1,0 +1,140 @@
+"""Settings in one place: defaults, then a TOML config file, then LIFELOG_* variables, then CLI flags.
+
+    LIFELOG_HOME=~/memories LIFELOG_PROFILE=full lifelog ask "where are my keys?"
+
+The config file is `$LIFELOG_CONFIG`, else `<home>/config.toml`; its keys are the field names
+below (`profile = "full"`, `[models] speech = "/path/to/whisper"`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Mapping
+
+import models
+
+ENV_PREFIX = "LIFELOG_"
+
+
+def default_home(env: Mapping[str, str] | None = None) -> Path:
+    """The library's home: $XDG_DATA_HOME/lifelog (~/.local/share/lifelog)."""
+    env = os.environ if env is None else env
+    xdg = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "lifelog"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # the library's folder: LanceDB database, thumbnails, model cache, config
+    home: Path = field(default_factory=default_home)
+    # which models: bundled (no download), full (pulled once), tiny (random weights, tests)
+    profile: str = "bundled"
+    # per-role overrides: a registry name or a local path, e.g. {"speech": "whisper-base-ct2"}
+    models: Mapping[str, str] = field(default_factory=dict)
+    # where pulled and derived model files live; default <home>/models
+    model_cache: Path | None = None
+    device: str = "cpu"
+    # parallel files during ingestion; default: the machine's cores
+    workers: int = 0
+    # the agent: "adaptive" (WorldMM-style rounds) or "flat" (one search, the baseline)
+    agent: str = "adaptive"
+    # most retrieval rounds the adaptive agent may take before it answers or abstains
+    max_rounds: int = 4
+    # results per search
+    top_k: int = 8
+    # "now" for resolving "yesterday" and "last April"; None means the clock (tests pin it)
+    now: datetime | None = None
+    # the UI's address; loopback only unless the user says otherwise
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "lancedb"
+
+    @property
+    def thumbs_dir(self) -> Path:
+        return self.home / "thumbs"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.model_cache or (self.home / "models")
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers or max(1, os.cpu_count() or 1)
+
+    def with_(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Turn a string from the environment or a TOML value into the field's type."""
+    if value is None:
+        return None
+    if name in ("home", "model_cache"):
+        return Path(str(value)).expanduser()
+    if name in ("workers", "max_rounds", "top_k", "port"):
+        try:
+            return int(value)
+        except ValueError:
+            raise ValueError(f"{ENV_PREFIX}{name.upper()}={value!r} is not a whole number") from None
+    if name == "now":
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(str(value))
+        except ValueError:
+            raise ValueError(f"{ENV_PREFIX}NOW={value!r} is not an ISO date-time such as 2025-06-15T09:00") from None
+    if name == "profile" and value not in models.PROFILES:
+        raise ValueError(f"profile {value!r} is unknown; choose one of {', '.join(models.PROFILES)}")
+    if name == "agent" and value not in ("adaptive", "flat"):
+        raise ValueError(f"agent {value!r} is unknown; choose adaptive or flat")
+    return value
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings: defaults < config file < environment < overrides (CLI flags, API keywords)."""
+    env = os.environ if env is None else env
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    values: dict[str, Any] = {}
+
+    home = overrides.get("home") or env.get(ENV_PREFIX + "HOME") or default_home(env)
+    values["home"] = home
+    config_path = Path(env.get(ENV_PREFIX + "CONFIG") or Path(home).expanduser() / "config.toml")
+    if config_path.is_file():
+        try:
+            config = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as e:
+            raise ValueError(f"config file {config_path} is not valid TOML: {e}") from e
+        for key, value in config.items():
+            if key not in _FIELDS:
+                raise ValueError(f"config file {config_path}: unknown setting {key!r}; known: {', '.join(_FIELDS)}")
+            values[key] = value
+
+    model_overrides = dict(values.get("models", {}))
+    for name in _FIELDS:
+        if name == "models":
+            continue
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw not in (None, ""):
+            values[name] = raw
+    for role in models.ROLES:
+        raw = env.get(f"{ENV_PREFIX}MODEL_{role.upper()}")
+        if raw:
+            model_overrides[role] = raw
+    model_overrides.update(overrides.pop("models", None) or {})
+    values.update(overrides)
+    values["models"] = model_overrides
+    for role in model_overrides:
+        if role not in models.ROLES:
+            raise ValueError(f"unknown model role {role!r}; roles: {', '.join(models.ROLES)}")
+    return Settings(**{k: _coerce(k, v) for k, v in values.items()})
