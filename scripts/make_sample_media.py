@@ -4,10 +4,10 @@
     python scripts/make_sample_media.py [--out sample_media/]
 
 Everything is made from material we are free to redistribute: CC0 and public-domain photos
-that ship inside the scikit-image wheel, pictures drawn here with Pillow (and Pillow's bundled
-CC0 font, Aileron), and narration spoken by espeak-ng (GPL program; its output audio carries no
-licence claim). The outputs are committed, so only a rebuild needs espeak-ng
-(`apt-get install espeak-ng`) and the ffmpeg binary inside the imageio-ffmpeg wheel.
+that ship inside the scikit-image wheel, pictures drawn here with Pillow (text in DejaVu Sans),
+and narration spoken by espeak-ng. The outputs are committed, so only a rebuild needs espeak-ng
+and the DejaVu fonts (`apt-get install espeak-ng fonts-dejavu-core`) and the ffmpeg binary inside
+the imageio-ffmpeg wheel.
 
 The build is deterministic: the same tool versions write byte-identical files (JPEG via
 Pillow/libjpeg, x264 and ffmpeg's AAC encoder single-threaded with bitexact flags, espeak-ng
@@ -25,9 +25,8 @@ import subprocess
 import sys
 import tempfile
 import wave
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -42,10 +41,13 @@ CAMERA_MAKE = "Lifelog"
 CAMERA_MODEL = "Sample Phone 1"
 SOFTWARE = "lifelog scripts/make_sample_media.py"
 
-# espeak-ng settings chosen so that Whisper tiny.en transcribes the key words correctly
-# ("pastel de nata", "Aurora", "keys", "kitchen table", "Sam"), checked by hand.
+# espeak-ng settings chosen so that Whisper tiny.en transcribes the key words ("viewpoint", "tram",
+# "custard tart", "Cafe Aurora", "keys", "kitchen table", "Sam", "sunset"), checked by hand.
+# Faster speech or the en-gb voices lose "Aurora" and "Sam". No setting made tiny.en hear
+# "pastel de nata" (it writes "pastel da da da"), hence the English "custard tart" beside it.
 ESPEAK_VOICE = "en-us"
-ESPEAK_SPEED = 140  # words per minute; the default 175 loses "pastel de nata"
+ESPEAK_SPEED = 120  # words per minute (espeak-ng's default is 175)
+ESPEAK_GAP = 4  # extra pause between words, in units of 10 ms
 
 VIDEO_SIZE = (640, 360)
 VIDEO_FPS = 25
@@ -85,7 +87,6 @@ class SampleFile:
     shows: str  # what is in it, in words (the answer key for the demo)
     source: str  # where each ingredient comes from, with its licence
     says: str = ""  # spoken words, for video and audio
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _t(hhmmss: str) -> datetime:
@@ -94,18 +95,18 @@ def _t(hhmmss: str) -> datetime:
 
 SKIMAGE = "scikit-image {ver} wheel, skimage/data/{file}"
 
-VIDEO_SCENE_1_S = 7.0  # the hard cut from the viewpoint to the coffee happens here
-VIDEO_SCENE_2_S = 6.0
+VIDEO_SCENE_1_S = 8.0  # the hard cut from the viewpoint to the coffee happens here
+VIDEO_SCENE_2_S = 7.6
 VIDEO_LINES = [  # (start second, sentence): the first two over the viewpoint, the third over the coffee
-    (0.6, "Morning walk to the viewpoint."),
-    (3.2, "The tram is full today."),
-    (VIDEO_SCENE_1_S + 0.5, "I bought a pastel de nata at Café Aurora."),
+    (0.4, "Walking up to the viewpoint this morning."),
+    (4.7, "The tram is full today."),
+    (VIDEO_SCENE_1_S + 0.3, "I bought a custard tart, a pastel de nata, at Cafe Aurora."),
 ]
 VOICE_NOTE = (
     "Note to self: I left my keys on the kitchen table, next to the blue mug. "
     "Dinner with Sam next Saturday at eight."
 )
-BEACH_NOTE = "The sunset at Cascais beach was beautiful. The water was cold, but we stayed until dark."
+BEACH_NOTE = "Evening at the beach in Cascais. The sunset was beautiful. The water was cold, but we stayed until dark."
 
 FILES: list[SampleFile] = [
     SampleFile(
@@ -115,12 +116,12 @@ FILES: list[SampleFile] = [
     ),
     SampleFile(
         "IMG_20250614_081206.jpg", "photo", _t("08:12:06"), HOME,
-        "Chelsea the cat, burst shot 2: same photo, cropped 3% and shifted right",
+        "Chelsea the cat, burst shot 2: the same frame, slightly cropped and shifted (near-duplicate)",
         "as above, cropped by this script",
     ),
     SampleFile(
         "IMG_20250614_081207.jpg", "photo", _t("08:12:07"), HOME,
-        "Chelsea the cat, burst shot 3: same photo, cropped 6% and shifted down",
+        "Chelsea the cat, burst shot 3: the same frame, slightly cropped and shifted (near-duplicate)",
         "as above, cropped by this script",
     ),
     SampleFile(
@@ -134,19 +135,18 @@ FILES: list[SampleFile] = [
         "the printed menu of Café Aurora on a wooden table, readable text (OCR): "
         "CAFÉ AURORA / bica 0,80 € / pastel de nata 1,20 € / galão 1,50 € / tosta mista 3,20 € / "
         "Sábado 14 junho",
-        "drawn by this script with Pillow; text in Aileron (Pillow's bundled font, CC0)",
+        "drawn by this script with Pillow; text in DejaVu Sans",
     ),
     SampleFile(
         "VID_20250614_103000.mp4", "video", _t("10:30:00"), VIEWPOINT,
-        f"13 s, {VIDEO_SIZE[0]}x{VIDEO_SIZE[1]}, {VIDEO_FPS} fps. Scene 1 (0-{VIDEO_SCENE_1_S:g} s): slow pan "
+        f"{VIDEO_SCENE_1_S + VIDEO_SCENE_2_S:g} s, {VIDEO_SIZE[0]}x{VIDEO_SIZE[1]}, {VIDEO_FPS} fps. Scene 1 (0-{VIDEO_SCENE_1_S:g} s): slow pan "
         "across a drawn view of Lisbon from the castle: red roofs, the Tagus river, the red suspension "
         f"bridge and a yellow number 28 tram. HARD CUT at {VIDEO_SCENE_1_S:g} s (frame "
-        f"{int(VIDEO_SCENE_1_S * VIDEO_FPS)}). Scene 2 ({VIDEO_SCENE_1_S:g}-"
+        f"{round(VIDEO_SCENE_1_S * VIDEO_FPS)}). Scene 2 ({VIDEO_SCENE_1_S:g}-"
         f"{VIDEO_SCENE_1_S + VIDEO_SCENE_2_S:g} s): slow zoom into the coffee photo",
         "scene 1 drawn by this script with Pillow; scene 2 from skimage/data/coffee.png (CC0); "
         "narration by espeak-ng",
         says=" ".join(s for _, s in VIDEO_LINES),
-        extra={"hard_cut_s": f"{VIDEO_SCENE_1_S:g}"},
     ),
     SampleFile(
         "IMG_20250614_152045.jpg", "photo", _t("15:20:45"), SCIENCE_CENTRE,
@@ -193,7 +193,9 @@ def espeak_exe() -> str:
 
 def tool_versions() -> dict[str, str]:
     def first_line(cmd: list[str]) -> str:
-        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines()[0].strip()
+        line = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines()[0]
+        # drop the parts that are not the version: ffmpeg's copyright, espeak-ng's data path
+        return line.split(" Copyright")[0].split("  Data at")[0].strip()
 
     out = {"python": sys.version.split()[0]}
     for dist in ("pillow", "piexif", "numpy", "scikit-image", "imageio-ffmpeg"):
@@ -234,16 +236,11 @@ def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
 # EXIF
 
 
-def _rational(x: float, denom: int = 10000) -> tuple[int, int]:
-    f = Fraction(x).limit_denominator(denom)
-    return (f.numerator, f.denominator)
-
-
 def _dms(deg: float) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
-    deg = abs(deg)
-    d = int(deg)
-    m = int((deg - d) * 60)
-    s = round((deg - d - m / 60) * 3600 * 100)
+    # EXIF GPS is degrees, minutes, seconds as rationals; hundredths of a second is ~0.3 m
+    centi = round(abs(deg) * 360000)
+    d, rest = divmod(centi, 360000)
+    m, s = divmod(rest, 6000)
     return ((d, 1), (m, 1), (s, 100))
 
 
@@ -425,10 +422,10 @@ def draw_sunset() -> Image.Image:
 # sound
 
 
-def speak(text: str, sample_rate_out: int | None = None) -> tuple[np.ndarray, int]:
+def speak(text: str) -> tuple[np.ndarray, int]:
     """Speak `text` with espeak-ng; return int16 mono samples and their rate."""
     wav = subprocess.run(
-        [espeak_exe(), "-v", ESPEAK_VOICE, "-s", str(ESPEAK_SPEED), "--stdout", text],
+        [espeak_exe(), "-v", ESPEAK_VOICE, "-s", str(ESPEAK_SPEED), "-g", str(ESPEAK_GAP), "--stdout", text],
         capture_output=True, check=True,
     ).stdout
     with wave.open(io.BytesIO(wav)) as f:
@@ -510,8 +507,8 @@ def encode_video(spec: SampleFile, out: Path, work: Path) -> None:
 
     view = draw_lisbon_view()
     coffee = skimage_image("coffee.png")
-    n1 = int(VIDEO_SCENE_1_S * VIDEO_FPS)
-    n2 = int(VIDEO_SCENE_2_S * VIDEO_FPS)
+    n1 = round(VIDEO_SCENE_1_S * VIDEO_FPS)
+    n2 = round(VIDEO_SCENE_2_S * VIDEO_FPS)
     ow, oh = VIDEO_SIZE
     cmd = [
         ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error",
@@ -565,7 +562,7 @@ def write_sources(out: Path, versions: dict[str, str]) -> None:
         "",
         f"`VID_20250614_103000.mp4`: H.264 + AAC, {VIDEO_SIZE[0]}x{VIDEO_SIZE[1]}, {VIDEO_FPS} fps, "
         f"{VIDEO_SCENE_1_S + VIDEO_SCENE_2_S:g} s. **Hard cut at {VIDEO_SCENE_1_S:g} s** "
-        f"(first frame of scene 2 is frame {int(VIDEO_SCENE_1_S * VIDEO_FPS)}, counting from 0). "
+        f"(first frame of scene 2 is frame {round(VIDEO_SCENE_1_S * VIDEO_FPS)}, counting from 0). "
         "creation_time 2025-06-14T09:30:00Z = 10:30 local.",
         "",
         "| start (s) | narration |",
@@ -581,11 +578,11 @@ def write_sources(out: Path, versions: dict[str, str]) -> None:
         "- scikit-image sample images: licences as stated in the docstrings of `skimage.data.chelsea`, "
         "`skimage.data.coffee` (CC0) and `skimage.data.astronaut` (public domain, NASA); the files are "
         "read from the installed wheel, nothing is downloaded.",
-        "- Drawn pictures (menu, Lisbon view, sunset) and all EXIF/metadata: made by the script, "
-        "dedicated to the public domain (CC0) like the rest of this folder's derived works. Text uses "
-        "Aileron, the font bundled with Pillow (CC0).",
-        f"- Speech: espeak-ng, voice `{ESPEAK_VOICE}`, {ESPEAK_SPEED} words/min. espeak-ng is GPL-3.0; "
-        "the audio it produces is not covered by that licence.",
+        "- Drawn pictures (menu, Lisbon view, sunset), the crops and all EXIF/metadata: made by the "
+        "script, part of this project (MIT). Text is set in DejaVu Sans (Debian `fonts-dejavu-core`, "
+        "Bitstream Vera licence; rendering text into a picture puts no terms on the picture).",
+        f"- Speech: espeak-ng, voice `{ESPEAK_VOICE}`, {ESPEAK_SPEED} words/min, word gap {ESPEAK_GAP * 10} ms. "
+        "espeak-ng's licence (GPL-3.0) covers the program, not the speech it outputs.",
         "- Camera Make/Model are invented (`Lifelog` / `Sample Phone 1`): no real device took these.",
         "",
         "## Tool versions used",
@@ -607,7 +604,7 @@ def build(out: Path) -> list[Path]:
     cat = skimage_image("chelsea.png")
     W, H = cat.size
     # The burst: the same frame, each shot cropped a little tighter and shifted, as a hand moves.
-    bursts = [(0, 0, W, H), (14, 4, W - 0, H - 5), (10, 18, W - 17, H - 0)]
+    bursts = [(0, 0, W, H), (7, 2, W - 1, H - 3), (3, 8, W - 6, H - 1)]
     photos: dict[str, Image.Image] = {
         "IMG_20250614_081205.jpg": cat.crop(bursts[0]),
         "IMG_20250614_081206.jpg": cat.crop(bursts[1]).resize((W, H), Image.Resampling.BICUBIC),
