@@ -17,9 +17,10 @@ from lifelog.settings import default_home, load_settings
 SAMPLE_MEDIA = Path(__file__).resolve().parents[1] / "sample_media"
 DEMO_QUESTIONS = (
     "Where did I leave my keys?",
-    "What did I buy at the café?",
+    "What did I buy at Cafe Aurora?",
     "When is dinner with Sam?",
-    "Did I see a giraffe?",
+    "How much is a pastel de nata?",
+    "Did I see a giraffe at the zoo?",
 )
 
 

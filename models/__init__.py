@@ -44,7 +44,7 @@ LOADERS: dict[str, str] = {
 }
 
 _cache: dict[tuple[str, str, str], object] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()
 
 
 def load(spec: ModelSpec, cache_dir: str | Path, device: str = "cpu") -> object:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -70,10 +71,10 @@ def load_faces(spec: ModelSpec, cache_dir: Path, device: str = "cpu") -> CenterF
         detector = CenterFace(backend="onnxrt", override_execution_provider="CPUExecutionProvider")
     shape_predictor = dlib.shape_predictor(frm.pose_predictor_five_point_model_location())
     encoder = dlib.face_recognition_model_v1(frm.face_recognition_model_location())
-    opts = spec.opts
+    opts: dict[str, Any] = spec.opts  # values as the registry typed them
     return CenterFaceDlib(
         detector, shape_predictor, encoder,
-        threshold=float(opts.get("threshold", 0.5)),  # type: ignore[arg-type]
-        min_size=int(opts.get("min_size", 20)),  # type: ignore[arg-type]
-        max_side=int(opts.get("max_side", 1280)),  # type: ignore[arg-type]
+        threshold=float(opts.get("threshold", 0.5)),
+        min_size=int(opts.get("min_size", 20)),
+        max_side=int(opts.get("max_side", 1280)),
     )

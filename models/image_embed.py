@@ -21,7 +21,7 @@ import hashlib
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence, cast
 
 import numpy as np
 
@@ -71,13 +71,13 @@ class LabelEmbedImageText:
             if self._parts is None:
                 import models
 
-                tagger = models.load(self._specs[0], self._cache_dir, self._device)
-                text = models.load(self._specs[1], self._cache_dir, self._device)
-                label_vecs = self._label_vectors(list(tagger.labels), text)  # type: ignore[attr-defined]
+                tagger = cast("EfficientNetTagger", models.load(self._specs[0], self._cache_dir, self._device))
+                text = cast("TextEmbedder", models.load(self._specs[1], self._cache_dir, self._device))
+                label_vecs = self._label_vectors(list(tagger.labels), text)
                 if label_vecs.shape[1] != self.dim:
                     raise ValueError(f"text model {self._specs[1].name} gives {label_vecs.shape[1]}-d vectors, the spec says {self.dim}")
-                self._parts = (tagger, text, label_vecs)  # type: ignore[assignment]
-            return self._parts  # type: ignore[return-value]
+                self._parts = (tagger, text, label_vecs)
+            return self._parts
 
     def _label_vectors(self, labels: list[str], text: "TextEmbedder") -> np.ndarray:
         """(1000, dim) text embeddings of the class names, kept on disk: embedding them costs 2-4 s per process."""
@@ -125,15 +125,14 @@ class LabelEmbedImageText:
 def load_label_embed(spec: ModelSpec, cache_dir: Path, device: str = "cpu") -> LabelEmbedImageText:
     from models.registry import resolve
 
-    opts = spec.opts
+    opts: dict[str, Any] = spec.opts  # values as the registry typed them
     tags_spec = resolve("tags", "bundled")
     text_spec = resolve("text_embed", "bundled")
-    dim = spec.dim or text_spec.dim
-    if dim != text_spec.dim:
+    if text_spec.dim is None or spec.dim not in (None, text_spec.dim):
         raise ValueError(f"{spec.name}: dim={spec.dim} but its text model {text_spec.name} gives {text_spec.dim}-d vectors")
     return LabelEmbedImageText(
         tags_spec, text_spec, cache_dir, device,
-        dim=int(dim), top_k=int(opts.get("top_k", 10)),  # type: ignore[arg-type]
+        dim=text_spec.dim, top_k=int(opts.get("top_k", 10)),
         store=spec.cache_path(cache_dir),
     )
 
@@ -202,7 +201,7 @@ class OpenClipImageText:
 def load_open_clip(spec: ModelSpec, cache_dir: Path, device: str = "cpu") -> OpenClipImageText:
     import open_clip
 
-    opts = spec.opts
+    opts: dict[str, Any] = spec.opts  # values as the registry typed them
     arch = str(opts.get("arch", ""))
     config = open_clip.get_model_config(arch) if arch else None
     if config is None:
@@ -231,10 +230,10 @@ def load_open_clip(spec: ModelSpec, cache_dir: Path, device: str = "cpu") -> Ope
         pretrained=pretrained,
         precision=str(opts.get("precision", "fp32")),
         device=device,
-        image_mean=opts.get("mean", pcfg.get("mean")),  # type: ignore[arg-type]
-        image_std=opts.get("std", pcfg.get("std")),  # type: ignore[arg-type]
-        image_interpolation=opts.get("interpolation", pcfg.get("interpolation")),  # type: ignore[arg-type]
-        image_resize_mode=opts.get("resize_mode", pcfg.get("resize_mode")),  # type: ignore[arg-type]
+        image_mean=opts.get("mean", pcfg.get("mean")),
+        image_std=opts.get("std", pcfg.get("std")),
+        image_interpolation=opts.get("interpolation", pcfg.get("interpolation")),
+        image_resize_mode=opts.get("resize_mode", pcfg.get("resize_mode")),
     )
     model.eval()
     if "mobileclip" in arch.lower():
@@ -242,7 +241,7 @@ def load_open_clip(spec: ModelSpec, cache_dir: Path, device: str = "cpu") -> Ope
         # inference: same outputs, faster on a CPU
         from timm.utils.model import reparameterize_model
 
-        model = reparameterize_model(model)
+        model = reparameterize_model(model, inplace=True)
     # get_tokenizer: built-in configs use the BPE vocabulary inside the wheel, no download
     tokenizer = open_clip.get_tokenizer(arch)
     return OpenClipImageText(model, preprocess, tokenizer, int(config["embed_dim"]), device)

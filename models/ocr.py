@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,4 +49,5 @@ def load_rapidocr(spec: ModelSpec, cache_dir: Path, device: str = "cpu") -> Rapi
     # RapidOCR logs every model path at INFO and warns on every image without text
     logging.getLogger("RapidOCR").setLevel(logging.ERROR)
     engine = RapidOCR(params={"Global.log_level": "error"})
-    return RapidOcrReader(engine, min_score=float(spec.opts.get("min_score", 0.5)))  # type: ignore[arg-type]
+    opts: dict[str, Any] = spec.opts  # values as the registry typed them
+    return RapidOcrReader(engine, min_score=float(opts.get("min_score", 0.5)))

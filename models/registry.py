@@ -184,11 +184,11 @@ SPECS: dict[str, ModelSpec] = {s.name: s for s in [
     _spec("mobileclip2-s2", "image_text", "open-clip",
           Source("hub", package="open-clip-torch==3.3.0", module="open_clip", repo="timm/MobileCLIP2-S2-OpenCLIP",
                  revision="main", files=("open_clip_model.safetensors",)),
-          dim=512, preprocess="256 px bicubic centre crop, mean 0 std 1 (as open_clip's pretrained config)", licence="apple-amlr",
+          dim=512, preprocess="256 px bilinear centre crop, mean 0 std 1 (open_clip's config for MobileCLIP2)", licence="apple-amlr",
           size_mb=400,
           notes="MobileCLIP2-S2: about ViT-B/16 zero-shot accuracy at several times its speed on a CPU (MobileCLIP2-S0 measured "
                 "43 images/s here vs 9 for ViT-B-16), which is what an hour of video on a laptop needs",
-          options={"arch": "MobileCLIP2-S2"}),
+          options={"arch": "MobileCLIP2-S2", "precision": "bf16"}),
     _spec("vit-b-32-random", "image_text", "open-clip",
           Source("random", package="open-clip-torch==3.3.0", module="open_clip"),
           dim=512, preprocess="224 px bicubic centre crop, OpenAI CLIP mean/std", licence="MIT", size_mb=0,

@@ -11,7 +11,7 @@ models/ uses (PIL image or HxWx3 uint8 array in, RGB out).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -76,7 +76,10 @@ def preprocess(image: object) -> np.ndarray:
     w, h = img.size
     side = CROP_FRACTION * min(w, h)
     left, top = (w - side) / 2, (h - side) / 2
-    img = img.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BICUBIC, box=(left, top, left + side, top + side))
+    # reducing_gap: a cheap box reduction first, so a 12 MP photo resizes in milliseconds
+    img = img.resize(
+        (IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BICUBIC, box=(left, top, left + side, top + side), reducing_gap=3.0
+    )
     arr = (np.asarray(img, dtype=np.float32) - 127.0) / 128.0
     return arr.transpose(2, 0, 1)
 
@@ -115,7 +118,7 @@ def load_efficientnet(spec: ModelSpec, cache_dir: Path, device: str = "cpu") -> 
     import torch
     from efficientnet_lite_pytorch import EfficientNet
 
-    opts = spec.opts
+    opts: dict[str, Any] = spec.opts  # values as the registry typed them
     if opts.get("random") or spec.source.kind == "random":
         # fork_rng: a fixed seed for reproducible random weights without touching the caller's RNG
         with torch.random.fork_rng(devices=[]):

@@ -10,7 +10,7 @@ Both return L2-normalised float32 rows, so a dot product is the cosine similarit
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -70,12 +70,12 @@ def load_sentence_transformer(spec: ModelSpec, cache_dir: Path, device: str = "c
         path = _bundled_minilm_dir()
     # local_files_only: a folder path must never turn into a hub lookup (no network here, nor for many users)
     model = SentenceTransformer(str(path), device=device, local_files_only=True)
-    dim = model.get_embedding_dimension()
-    if spec.dim is not None and dim != spec.dim:
+    dim = model.get_embedding_dimension()  # from the model's config files, no encoding
+    if dim is None or (spec.dim is not None and dim != spec.dim):
         raise ValueError(f"{spec.name}: the model at {path} gives {dim}-d vectors but the registry says {spec.dim}; fix the spec's dim")
-    opts = spec.opts
+    opts: dict[str, Any] = spec.opts  # values as the registry typed them
     return SentenceTransformerEmbedder(
-        model, spec.dim or dim,
+        model, dim,
         query_prefix=str(opts.get("query_prefix", "")), passage_prefix=str(opts.get("passage_prefix", "")),
     )
 
@@ -112,22 +112,22 @@ def load_random_bert(spec: ModelSpec, cache_dir: Path, device: str = "cpu") -> R
     import torch
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    opts = spec.opts
+    opts: dict[str, Any] = spec.opts  # values as the registry typed them
     tokenizer = AutoTokenizer.from_pretrained(str(_bundled_minilm_dir()), local_files_only=True)
-    hidden = int(opts.get("hidden_size", spec.dim or 32))  # type: ignore[arg-type]
+    hidden = int(opts.get("hidden_size", spec.dim or 32))
     if spec.dim is not None and hidden != spec.dim:
         raise ValueError(f"{spec.name}: hidden_size={hidden} but dim={spec.dim}; mean pooling keeps the hidden size, make them equal")
     config = BertConfig(
         vocab_size=tokenizer.vocab_size,
         hidden_size=hidden,
-        num_hidden_layers=int(opts.get("num_hidden_layers", 2)),  # type: ignore[arg-type]
-        num_attention_heads=int(opts.get("num_attention_heads", 2)),  # type: ignore[arg-type]
-        intermediate_size=int(opts.get("intermediate_size", 4 * hidden)),  # type: ignore[arg-type]
+        num_hidden_layers=int(opts.get("num_hidden_layers", 2)),
+        num_attention_heads=int(opts.get("num_attention_heads", 2)),
+        intermediate_size=int(opts.get("intermediate_size", 4 * hidden)),
         max_position_embeddings=512,
     )
     # fork_rng: a fixed seed for reproducible weights without resetting the caller's RNG
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(opts.get("seed", 0)))  # type: ignore[arg-type]
+        torch.manual_seed(int(opts.get("seed", 0)))
         model = BertModel(config, add_pooling_layer=False)
     model.eval().to(device)
     return RandomBertEmbedder(model, tokenizer, hidden, device)

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 import models
 from models import image_embed, tags, text_embed
 from models.registry import ModelSpec, Source, get_spec, local_spec
-from models.types import Face, OcrLine, Tag
+from models.types import Face, FaceModel, ImageTextEmbedder, Ocr, OcrLine, Tag, Tagger, TextEmbedder
 
 MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
 COFFEE = MEDIA / "photos" / "coffee_cup_skimage.png"
@@ -79,7 +80,7 @@ def test_random_bert_shapes_normalised_deterministic(cache_dir: Path) -> None:
 @pytest.mark.slow
 def test_minilm_ranks_the_matching_sentence_first(cache_dir: Path) -> None:
     spec = get_spec("all-minilm-l6-v2")
-    te = models.load(spec, cache_dir)
+    te = cast(TextEmbedder, models.load(spec, cache_dir))
     docs = ["I left my keys on the kitchen table", "The weather in Madrid was sunny all week",
             "We had pasta with tomato sauce for dinner", "My phone battery died on the train"]
     d, q = te.embed(docs), te.embed(["where are my keys"], kind="query")
@@ -115,7 +116,7 @@ def test_efficientnet_random_weights_shapes(cache_dir: Path) -> None:
 @pytest.mark.slow
 @needs_media
 def test_efficientnet_tags_coffee_and_cat(cache_dir: Path, photos: dict[str, Image.Image]) -> None:
-    tagger = models.load(get_spec("efficientnet-lite0"), cache_dir)
+    tagger = cast(Tagger, models.load(get_spec("efficientnet-lite0"), cache_dir))
     coffee, cat = tagger.tag([photos["coffee"], np.asarray(photos["cat"])])
     assert {"espresso", "cup", "coffee mug"} & {t.label for t in coffee}, coffee
     assert coffee[0].label == "espresso" and coffee[0].score > 0.5, coffee
@@ -129,7 +130,7 @@ def test_efficientnet_tags_coffee_and_cat(cache_dir: Path, photos: dict[str, Ima
 @needs_media
 def test_label_embed_puts_photos_near_their_words(cache_dir: Path, photos: dict[str, Image.Image]) -> None:
     spec = get_spec("label-embed-effnet-minilm")
-    it = models.load(spec, cache_dir)
+    it = cast(ImageTextEmbedder, models.load(spec, cache_dir))
     img = it.embed_images([photos["coffee"], photos["cat"]])
     txt = it.embed_texts(["a cup of coffee", "a cat"])
     assert img.shape == (2, spec.dim) and txt.shape == (2, spec.dim) and img.dtype == np.float32
@@ -234,7 +235,7 @@ def _text_image() -> Image.Image:
 
 @pytest.mark.slow
 def test_rapidocr_reads_rendered_words(cache_dir: Path) -> None:
-    ocr = models.load(get_spec("rapidocr-ppocr"), cache_dir)
+    ocr = cast(Ocr, models.load(get_spec("rapidocr-ppocr"), cache_dir))
     lines = ocr.read(_text_image())
     assert all(isinstance(l, OcrLine) for l in lines)
     text = " ".join(l.text for l in lines).lower()
@@ -252,7 +253,7 @@ def test_rapidocr_reads_rendered_words(cache_dir: Path) -> None:
 def test_faces_find_embed_and_match_across_scales(cache_dir: Path) -> None:
     import skimage.data
 
-    fm = models.load(get_spec("centerface-dlib"), cache_dir)
+    fm = cast(FaceModel, models.load(get_spec("centerface-dlib"), cache_dir))
     astronaut = skimage.data.astronaut()  # public-domain NASA portrait, 512x512, inside the scikit-image wheel
     found = fm.faces(astronaut)
     assert len(found) == 1 and isinstance(found[0], Face), found
