@@ -18,7 +18,7 @@ import numpy as np
 from ingest.describe import ModelSet, Stopwatch
 from ingest.errors import IngestError
 from ingest.records import EpisodeRecord, MediaRecord
-from ingest.video import build_episodes, transcribe_audio, words_of
+from ingest.video import build_episodes, transcribe_audio
 from models.types import SpeechSegment, Transcript, Word
 
 if TYPE_CHECKING:

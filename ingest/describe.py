@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 # a tag must reach this probability to be kept (ImageNet tags below it are mostly noise)
 MIN_TAG_SCORE = 0.1
 MAX_TAGS = 5
+# word-like boxes with an aligned neighbour that make text_likely() say yes
+TEXT_MIN_WORDS = 7
 
 
 class ModelSet:
@@ -51,7 +53,8 @@ class ModelSet:
             return None
         try:
             return models.load(spec, self.opts.cache_dir, self.opts.device)
-        except models.ModelNotAvailableError as e:
+        except (models.ModelNotAvailableError, ImportError) as e:
+            # ImportError: the role's wrapper module or its package is missing from this install
             if required:
                 raise
             with self._lock:
@@ -115,15 +118,28 @@ def text_likely(rgb: np.ndarray) -> bool:
     if bw.mean() / 255 > 0.35:  # texture everywhere (foliage, gravel): Otsu found no strokes
         return False
     joined = cv2.morphologyEx(bw, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 1)))
-    contours, _ = cv2.findContours(joined, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    words = 0
+    # RETR_LIST, not EXTERNAL: a frame or sign border around the text must not hide the words inside
+    contours, _ = cv2.findContours(joined, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    boxes = []
     for c in contours:
         x, y, cw, ch = cv2.boundingRect(c)
-        if 6 <= ch <= 60 and cw >= 2.5 * ch and cw < 0.9 * grey.shape[1]:
+        if 8 <= ch <= 60 and cw >= 2.5 * ch and cw < 0.9 * grey.shape[1]:
             fill = cv2.countNonZero(bw[y:y + ch, x:x + cw]) / float(cw * ch)
-            if 0.2 <= fill <= 0.85:
-                words += 1
-    return words >= 2
+            if 0.25 <= fill <= 0.8:
+                boxes.append((x, y, cw, ch))
+    # text comes in lines and columns: count word boxes that have a neighbour of similar height
+    # on the same line or left-aligned above/below; lone elongated blobs (edges, rims) do not count
+    boxes = boxes[:300]  # bounds the pairwise check on very busy pictures
+    aligned = 0
+    for i, (x, y, cw, ch) in enumerate(boxes):
+        for j, (x2, y2, cw2, ch2) in enumerate(boxes):
+            if i != j and 0.6 <= ch2 / ch <= 1.6 and (
+                (abs((y + ch / 2) - (y2 + ch2 / 2)) < ch / 2 and abs(x2 - x) < 4 * (cw + cw2))
+                or (abs(x2 - x) < ch and abs(y2 - y) < 3 * ch)
+            ):
+                aligned += 1
+                break
+    return aligned >= TEXT_MIN_WORDS
 
 
 def describe_images(

@@ -193,8 +193,18 @@ def _read_gps(gps: dict, media: MediaRecord) -> None:
 
 # --- videos and recordings ---------------------------------------------------------------
 
+def _looks_like_text(path: Path) -> bool:
+    with open(path, "rb") as f:
+        head = f.read(512)
+    printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in head)
+    return printable / max(1, len(head)) > 0.95
+
+
 def _probe_av(path: Path, media: MediaRecord) -> None:
     ext = path.suffix.lower()
+    if _looks_like_text(path):
+        raise _fail(path, "not a photo, video or recording: the content is text; the extension "
+                          f"{ext or '(none)'} is wrong or the file was saved from a web page")
     try:
         container = av.open(os.fsdecode(path), metadata_errors="ignore")
     except av.error.InvalidDataError as e:
@@ -229,6 +239,7 @@ def _probe_av(path: Path, media: MediaRecord) -> None:
         media.duration_s = _duration(container, vstreams[0] if vstreams else astreams[0])
         if media.duration_s <= 0:
             raise _fail(path, "has no playable duration (truncated or still being written?)")
+        _check_tail(path, container, vstreams[0] if vstreams else astreams[0], media.duration_s)
         _video_time(meta, media)
         _video_location(meta, media)
         make = meta.get("com.apple.quicktime.make", "")
@@ -239,6 +250,20 @@ def _probe_av(path: Path, media: MediaRecord) -> None:
                 _gopro_gpmf(container, media)
             except Exception as e:  # telemetry is a bonus, never a failure
                 log.warning("%s: unreadable GoPro GPMF telemetry: %s", os.fsdecode(path), e)
+
+
+def _check_tail(path: Path, container: av.container.InputContainer, stream: av.stream.Stream, duration: float) -> None:
+    """Decode one frame near the end: a copy cut short keeps an index promising data that is not there."""
+    try:
+        target = max(0.0, duration * 0.9 - 0.5)
+        container.seek(int(target / stream.time_base), stream=stream, any_frame=False, backward=True)
+        for frame in container.decode(stream):
+            if frame.time is None or frame.time >= target - 5:
+                return
+        raise av.error.EOFError(0, "no frames near the end")
+    except Exception as e:
+        raise _fail(path, f"truncated or corrupt: its index promises {duration:.1f} s but the data near the end "
+                          f"cannot be decoded ({_short(e)}); the copy is probably incomplete, copy it again") from e
 
 
 def _short(e: BaseException) -> str:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, tzinfo
+from dataclasses import dataclass
+from datetime import date, tzinfo
 from typing import Sequence
 
 import cv2
@@ -17,7 +17,7 @@ import numpy as np
 
 from ingest.describe import mean_vector
 from ingest.hashing import hamming
-from ingest.records import EpisodeRecord, Source
+from ingest.records import EpisodeRecord
 
 
 # --- frame change --------------------------------------------------------------------------

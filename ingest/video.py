@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import cv2
 import numpy as np
@@ -47,6 +47,15 @@ class Keyframe:
     thumb: str = ""
 
 
+def _torch_before_decord() -> None:
+    # measured here: decord2 3.4 imported before torch makes torch's later CPU convolutions
+    # (EfficientNet's forward) segfault in the same process; torch imported first is fine
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        pass
+
+
 class FrameReader:
     """Random access to frames by index: decord, or OpenCV when decord cannot read the file."""
 
@@ -54,6 +63,7 @@ class FrameReader:
         name = os.fsdecode(path)
         self.backend = "decord"
         try:
+            _torch_before_decord()
             import decord
 
             self._vr = decord.VideoReader(name, ctx=decord.cpu(0), num_threads=threads)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -126,23 +126,27 @@ class Memory:
         store = self.store
         if new_media is None:
             new_media = store.all_media("status = 'ok'")
-        days = {m.captured_at.date() for m in new_media if m.captured_at}
-        if not days:
+        times = [m.captured_at for m in new_media if m.captured_at]
+        if not times:
             return 0
-        lo = min(days).isoformat()
-        hi = max(days).isoformat()
-        # a margin of a day on each side: local dates may differ from UTC dates
-        where = (f"scale IN ('segment', 'session') AND start >= timestamp '{lo} 00:00:00' - INTERVAL '1' DAY "
-                 f"AND start < timestamp '{hi} 00:00:00' + INTERVAL '2' DAY")
-        rows = store.episodes(where)
-        records = [episode_from_row(r) for r in rows]
+        # a day's margin on each side: a local date can differ from the UTC date
+        lo = (min(times) - timedelta(days=1)).strftime("%Y-%m-%d 00:00:00")
+        hi = (max(times) + timedelta(days=2)).strftime("%Y-%m-%d 00:00:00")
+        span = f"start >= timestamp '{lo}' AND start < timestamp '{hi}'"
+        records = [episode_from_row(r) for r in store.episodes(f"scale IN ('segment', 'session') AND {span}")]
+        # photo sessions and days are made anew from their members
+        records = [r for r in records if r.media_id]
         before = {r.episode_id: (r.parent_id, r.duplicate_of) for r in records}
-        created = consolidate(records, None) or []
-        existing = set(before)
-        store.add_episodes([e for e in created if e.episode_id not in existing])
+        tz = (self.settings.now or datetime.now().astimezone()).tzinfo
+        out = consolidate(records, tz, text_embedder=self.model("text_embed"))
+        created = [e for e in out if e.episode_id not in before]
+        store.delete_episodes(f"media_id = '' AND scale IN ('session', 'day') AND {span}")
+        store.add_episodes(created)
         parents: dict[str, list[str]] = {}
         duplicates: dict[str, str] = {}
-        for r in records:
+        for r in out:
+            if r.episode_id not in before:
+                continue
             parent, dup = before[r.episode_id]
             if r.parent_id != parent:
                 parents.setdefault(r.parent_id, []).append(r.episode_id)
@@ -175,12 +179,13 @@ class Memory:
         return fuse(query, vector_rows, keyword_rows, self._paths(vector_rows + keyword_rows), self.settings.home,
                     limit=limit, min_score=min_score)
 
-    def _paths(self, rows: list[dict]) -> dict[str, str]:
+    def _paths(self, rows: list[dict]) -> dict[str, tuple[str, int | None]]:
+        """media id -> (path, the camera's UTC offset in minutes) for the files behind some rows."""
         ids = {r["media_id"] for r in rows if r.get("media_id")}
         if not ids:
             return {}
         where = "media_id IN (" + ", ".join("'" + i + "'" for i in ids) + ")"
-        return {m.media_id: m.path for m in self.store.all_media(where)}
+        return {m.media_id: (m.path, m.utc_offset_min) for m in self.store.all_media(where)}
 
     def ask(self, question: str, *, agent: str | None = None, now: datetime | None = None) -> Answer:
         """Answer a question from memory with citations, or abstain."""
@@ -261,7 +266,8 @@ class Memory:
         shutil.rmtree(self.settings.thumbs_dir / media_id, ignore_errors=True)
 
 
-def fuse(query: np.ndarray, vector_rows: list[dict], keyword_rows: list[dict], paths: dict[str, str], home: Path, *,
+def fuse(query: np.ndarray, vector_rows: list[dict], keyword_rows: list[dict],
+         media: dict[str, tuple[str, int | None]], home: Path, *,
          limit: int, min_score: float | None) -> list[Hit]:
     """Fuse vector and keyword hits into one ranking with an absolute relevance score.
 
@@ -288,7 +294,8 @@ def fuse(query: np.ndarray, vector_rows: list[dict], keyword_rows: list[dict], p
             continue
         hits.append(Hit(
             episode_id=r["episode_id"], scale=r["scale"], kind=r["kind"], media_id=r["media_id"],
-            path=paths.get(r["media_id"], ""), start=r["start"], end=r["end"],
+            path=media.get(r["media_id"], ("", None))[0], start=r["start"], end=r["end"],
+            utc_offset_min=media.get(r["media_id"], ("", None))[1],
             offset_start=float(r["offset_start"] or 0), offset_end=float(r["offset_end"] or 0),
             title=r["title"] or "", text=r["text"] or "", transcript=r["transcript"] or "",
             thumbnail=str(home / r["thumbnail"]) if r["thumbnail"] else "", place=r["place"] or "",

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
+
+
+def local_time(ts: datetime, offset_min: int | None) -> datetime:
+    if offset_min is not None:
+        return ts.astimezone(timezone(timedelta(minutes=offset_min)))
+    return ts.astimezone()
+
+
+def _utc_text(ts: datetime) -> str:
+    ts = ts.astimezone(timezone.utc) if ts.tzinfo else ts
+    return ts.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _quote(value: str) -> str:
@@ -27,9 +38,9 @@ class Filters:
         if scale:
             parts.append(f"scale = {_quote(scale)}")
         if self.start:
-            parts.append(f"\"end\" >= timestamp '{self.start.strftime('%Y-%m-%d %H:%M:%S')}'")
+            parts.append(f"\"end\" >= timestamp '{_utc_text(self.start)}'")
         if self.end:
-            parts.append(f"start < timestamp '{self.end.strftime('%Y-%m-%d %H:%M:%S')}'")
+            parts.append(f"start < timestamp '{_utc_text(self.end)}'")
         if self.kinds:
             parts.append("kind IN (" + ", ".join(_quote(k) for k in self.kinds) + ")")
         if self.place:
@@ -78,6 +89,12 @@ class Hit:
     similarity: float  # cosine similarity of the text vectors
     keyword_score: float  # BM25 score from full-text search, 0 when no word matched
     parent_id: str = ""
+    utc_offset_min: int | None = None  # the camera's local offset, where known
+
+    @property
+    def local_start(self) -> datetime:
+        """The start as the clock at the place of capture showed it (the machine's zone if unknown)."""
+        return local_time(self.start, self.utc_offset_min)
 
 
 @dataclass(frozen=True)
@@ -95,6 +112,11 @@ class Citation:
     place: str
     episode_id: str
     score: float
+    utc_offset_min: int | None = None
+
+    @property
+    def local_time(self) -> datetime:
+        return local_time(self.time, self.utc_offset_min)
 
 
 @dataclass(frozen=True)

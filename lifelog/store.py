@@ -265,6 +265,10 @@ class Store:
             with self._lock:
                 self.episode_table.update(where=f"episode_id IN ({ids})", values={"parent_id": parent_id})
 
+    def delete_episodes(self, where: str) -> None:
+        with self._lock:
+            self._delete_episodes(where)
+
     def _delete_episodes(self, where: str) -> None:
         self.episode_table.delete(where)
         self._fts_ready = False

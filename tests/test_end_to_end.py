@@ -1,0 +1,86 @@
+"""The README's first command, and real answers from real media with the bundled models."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+import lifelog
+from lifelog.cli import main
+
+from conftest import SAMPLE_MEDIA
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def sample_memory(tmp_path_factory: pytest.TempPathFactory) -> lifelog.Memory:
+    if not any(SAMPLE_MEDIA.glob("*")):
+        pytest.fail(f"{SAMPLE_MEDIA} is empty: run scripts/make_sample_media.py")
+    mem = lifelog.open(tmp_path_factory.mktemp("sample-home"), now="2025-06-15T10:00:00+01:00")
+    report = mem.ingest([SAMPLE_MEDIA])
+    assert report.failed == [], report.failed
+    return mem
+
+
+def test_keys_question_answered_from_the_voice_note(sample_memory: lifelog.Memory) -> None:
+    answer = sample_memory.ask("Where did I leave my keys?")
+    assert not answer.abstained
+    assert "kitchen table" in answer.text.lower()
+    top = answer.citations[0]
+    assert top.kind == "audio" and Path(top.path).parent == SAMPLE_MEDIA
+    assert top.end_s > top.start_s >= 0
+    assert top.time.year == 2025 and top.time.month == 6 and top.time.day == 14
+
+
+def test_unrelated_question_is_declined(sample_memory: lifelog.Memory) -> None:
+    answer = sample_memory.ask("What did the giraffe eat at the zoo?")
+    assert answer.abstained and answer.citations == []
+    assert sample_memory.search("giraffe spaceship volcano") == []
+
+
+def test_time_filter_finds_the_right_day(sample_memory: lifelog.Memory) -> None:
+    tz = timezone(timedelta(hours=1))
+    assert sample_memory.search("keys", filters=lifelog.Filters(
+        start=datetime(2025, 6, 14, tzinfo=tz), end=datetime(2025, 6, 15, tzinfo=tz)))
+    assert sample_memory.ask("where did I leave my keys in April 2019?").abstained
+
+
+def test_status_counts(sample_memory: lifelog.Memory) -> None:
+    s = sample_memory.status()
+    assert s.media_by_kind.get("photo", 0) >= 3 and s.media_by_kind.get("video", 0) >= 1
+    assert s.media_by_kind.get("audio", 0) >= 1
+    assert s.episodes_by_scale.get("day", 0) >= 1
+    assert s.first and s.first.year == 2025
+
+
+def test_second_ingest_is_a_no_op(sample_memory: lifelog.Memory) -> None:
+    report = sample_memory.ingest([SAMPLE_MEDIA])
+    assert report.ingested == 0 and report.skipped >= 5 and report.failed == []
+
+
+def test_demo_command_prints_answer_and_evidence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--home", str(tmp_path / "demo"), "--now", "2025-06-15T10:00:00+01:00", "demo"]) == 0
+    out = capsys.readouterr().out
+    assert "kitchen table" in out.lower()
+    assert "Evidence:" in out and "sample_media" in out
+    assert "lifelog --home" in out and " ui" in out
+
+
+def test_real_recordings_answer(shared_media: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "media with spaces"
+    folder.mkdir()
+    for name in ("audio/one_two_three_speechrecognition.wav", "video/pool_vacuum_firstperson_narrated_mmaction2.avi",
+                 "photos/wisteria_madrid_gps_iphone6.jpg"):
+        shutil.copy(shared_media / name, folder / Path(name).name)
+    mem = lifelog.open(tmp_path / "home")
+    report = mem.ingest([folder])
+    assert report.ingested == 3 and report.failed == []
+    answer = mem.ask("where should I start cleaning the pool?")
+    assert not answer.abstained and "corner" in answer.text.lower()
+    assert answer.citations[0].path.endswith(".avi")
+    hits = mem.search("one two three")
+    assert hits and hits[0].path.endswith("one_two_three_speechrecognition.wav")

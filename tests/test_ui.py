@@ -1,0 +1,192 @@
+"""The app's handlers on a small library: answers with evidence, search results and the empty state,
+the timeline's days/sessions/moments, ingestion in the background, and media served only from the library.
+
+The library is filled by writing episodes directly (as ingestion would), with text vectors from the
+bundled text embedding: the tiny profile's random weights make every text look alike.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import struct
+import wave
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import gradio as gr
+import pytest
+from PIL import Image
+
+import lifelog
+from ingest.records import EpisodeRecord, FileResult, MediaRecord, Source
+from ui.app import (add_folder, ask, build_app, make_context, open_day, open_evidence, open_session, poll, search,
+                    timeline_days)
+from ui.views import progress_html
+
+T0 = datetime(2025, 6, 14, 9, 0, tzinfo=timezone.utc)
+LINES = ["Start at the outer corner and then back out.", "I left my keys on the kitchen table.",
+         "We will have dinner with Sam at eight."]
+
+
+def write_wav(path: Path, seconds: float = 15.0) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"".join(struct.pack("<h", int(3000 * math.sin(i / 8))) for i in range(int(8000 * seconds))))
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> tuple[lifelog.Memory, Path]:
+    tmp = tmp_path_factory.mktemp("ui")
+    files = tmp / "files"
+    files.mkdir()
+    mem = lifelog.open(tmp / "home", profile="bundled")
+    embed = mem.model("text_embed")
+
+    audio = files / "note.wav"
+    write_wav(audio)
+    aid = "a" * 32
+    segs = [EpisodeRecord(episode_id=f"{aid}:segment:{i}", scale="segment", kind="audio", media_id=aid,
+                          start=T0 + timedelta(seconds=5 * i), end=T0 + timedelta(seconds=5 * i + 5),
+                          offset_start=5.0 * i, offset_end=5.0 * i + 5, parent_id=f"{aid}:session:0",
+                          sources=[Source(aid, 5.0 * i, 5.0 * i + 5)], title=t, transcript=t, text=t)
+            for i, t in enumerate(LINES)]
+    session = EpisodeRecord(episode_id=f"{aid}:session:0", scale="session", kind="audio", media_id=aid, start=T0,
+                            end=T0 + timedelta(seconds=15), parent_id="day:2025-06-14", title="Voice note",
+                            text=" ".join(LINES), transcript=" ".join(LINES))
+
+    photo = files / "coffee.png"
+    Image.new("RGB", (64, 48), (120, 80, 40)).save(photo)
+    thumbs = mem.settings.home / "thumbs" / ("p" * 32)
+    thumbs.mkdir(parents=True)
+    Image.new("RGB", (32, 24), (120, 80, 40)).save(thumbs / "thumb.jpg")
+    pid = "p" * 32
+    photo_seg = EpisodeRecord(episode_id=f"{pid}:segment:0", scale="segment", kind="photo", media_id=pid,
+                              start=T0 + timedelta(hours=1), end=T0 + timedelta(hours=1), parent_id=f"photos:{pid}",
+                              title="a cup of coffee on a wooden table", caption="a cup of coffee on a wooden table",
+                              text="photo: a cup of coffee with a saucer and spoon on a wooden table",
+                              thumbnail=f"thumbs/{pid}/thumb.jpg", place="Madrid")
+    photo_session = EpisodeRecord(episode_id=f"photos:{pid}", scale="session", kind="photo", start=photo_seg.start,
+                                  end=photo_seg.end, parent_id="day:2025-06-14", title="1 photo", text="1 photo: coffee")
+    day = EpisodeRecord(episode_id="day:2025-06-14", scale="day", kind="mixed", start=T0, end=photo_seg.end,
+                        title="Saturday 14 June 2025", caption="Saturday 14 June 2025: 1 audio session, 1 photo session",
+                        text="a voice note and a photo of coffee")
+    for e in [*segs, session, photo_seg, photo_session, day]:
+        e.text_vector = embed.embed([e.text])[0]
+    mem.store.write(FileResult(MediaRecord(media_id=aid, path=str(audio), kind="audio", size_bytes=audio.stat().st_size,
+                                           mtime=T0, captured_at=T0, duration_s=15.0), segs + [session]))
+    mem.store.write(FileResult(MediaRecord(media_id=pid, path=str(photo), kind="photo", size_bytes=photo.stat().st_size,
+                                           mtime=T0, captured_at=photo_seg.start, thumbnail=f"thumbs/{pid}/thumb.jpg"),
+                               [photo_seg]))
+    mem.store.add_episodes([photo_session, day])
+    return mem, tmp
+
+
+@pytest.fixture
+def ctx(library: tuple[lifelog.Memory, Path], tmp_path: Path):
+    return make_context(library[0], tmp_path / "staged")
+
+
+def test_build_app(library: tuple[lifelog.Memory, Path]) -> None:
+    demo = build_app(library[0])
+    assert isinstance(demo, gr.Blocks)
+    assert demo.lifelog_context.media.root.is_dir()
+
+
+def test_ask_answers_with_evidence_and_a_player_at_the_cited_second(ctx) -> None:
+    history, box, evidence, items, steps, viewer = ask(ctx, "what did he say about the corner?", [])
+    assert box == ""
+    assert history[0] == {"role": "user", "content": "what did he say about the corner?"}
+    assert "outer corner" in history[1]["content"]
+    assert evidence[0].media_id == "a" * 32 and evidence[0].start_s == 0.0
+    image, cap = items[0]
+    assert Path(image).is_relative_to(ctx.media.root) and "recording" in cap and "0:00\u20130:05" in cap
+    assert "| round |" in steps and "episodic" in steps
+    # the top evidence opens at once: an audio player seeking to the cited second, its lines around
+    assert 'src="/gradio_api/file=' in viewer and "#t=0.00,5.00" in viewer and "<audio" in viewer
+    assert "ll-current" in viewer and "outer corner" in viewer and "keys on the kitchen table" in viewer
+
+    keys = ask(ctx, "where did I leave my keys?", history)
+    assert "kitchen table" in keys[0][-1]["content"] and len(keys[0]) == 4
+    second = open_evidence(ctx, keys[2], 0)
+    assert "#t=5.00,10.00" in second and 'data-start="5.00"' in second and "autoplay" in second
+
+
+def test_ask_abstains_and_rejects_an_empty_question(ctx) -> None:
+    history, _, evidence, items, _, viewer = ask(ctx, "giraffe spaceship launch", [])
+    assert "don't know" in history[-1]["content"] and evidence == [] and items == []
+    with pytest.raises(gr.Error, match="Type a question"):
+        ask(ctx, "   ", [])
+
+
+def test_search_results_with_scores_and_the_empty_state(ctx) -> None:
+    msg, hits, items, _ = search(ctx, "coffee", None, None, [], "", "segment")
+    assert hits[0].kind == "photo" and "for \u201ccoffee\u201d" in msg
+    assert items[0][1].startswith(f"{hits[0].score:.2f}") and "Madrid" in items[0][1]
+    photo = open_evidence(ctx, hits, 0)
+    assert "<img" in photo and "coffee" in photo
+    msg, hits, items, _ = search(ctx, "giraffe spaceship", None, None, [], "", "segment")
+    assert hits == [] and items == [] and "Nothing in memory matches \u201cgiraffe spaceship\u201d" in msg
+    # filters: the right kind only, and a date range that excludes everything
+    _, hits, _, _ = search(ctx, "coffee", None, None, ["audio"], "", "segment")
+    assert all(h.kind == "audio" for h in hits)
+    msg, hits, _, _ = search(ctx, "coffee", "2024-01-01", "2024-01-31", [], "", "segment")
+    assert hits == [] and "filters" in msg
+    with pytest.raises(gr.Error, match="not a date"):
+        search(ctx, "coffee", "yesterday-ish", None, [], "", "segment")
+
+
+def test_timeline_days_sessions_moments(ctx) -> None:
+    days = timeline_days(ctx)
+    assert days == [("Saturday 14 June 2025", "day:2025-06-14")]
+    msg, sessions, items, _, _, _ = open_day(ctx, "day:2025-06-14")
+    assert "1 audio session" in msg
+    assert {s.episode_id for s in sessions} == {"a" * 32 + ":session:0", "photos:" + "p" * 32}
+    i = [s.kind for s in sessions].index("audio")
+    moments, moment_items, viewer = open_session(ctx, sessions, i)
+    assert [m.text for m in moments] == LINES and len(moment_items) == 3
+    assert "<audio" in viewer
+
+
+def test_media_only_from_the_library(ctx, tmp_path: Path) -> None:
+    with pytest.raises(KeyError):
+        ctx.media.media("not-in-the-library")
+    outside = tmp_path / "secret.jpg"
+    Image.new("RGB", (8, 8)).save(outside)
+    assert ctx.media.thumbnail(str(outside)) is None
+    assert ctx.media.thumbnail("../../secret.jpg") is None
+    staged = ctx.media.media("a" * 32)
+    assert staged.parent.parent == ctx.media.root and staged.read_bytes()[:4] == b"RIFF"
+
+
+def test_library_ingestion_runs_in_the_background(ctx, tmp_path: Path) -> None:
+    with pytest.raises(gr.Error, match="No such file or folder"):
+        add_folder(ctx, str(tmp_path / "missing"))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    html, timer = add_folder(ctx, str(empty))
+    assert timer.active is True
+    job = ctx.ingestor.wait(timeout=60)
+    assert job is not None and not job.running
+    progress, failures, status, timer = poll(ctx)
+    assert timer.active is False
+    assert "Done" in progress or "stopped" in progress
+    assert "1 recording" in status and "1 photo" in status
+    assert "Add a folder" in progress_html(None)
+
+
+def test_a_real_file_converts_for_the_browser(library: tuple[lifelog.Memory, Path], tmp_path: Path,
+                                              shared_media: Path) -> None:
+    """An AVI is turned into an MP4 a browser can play (the library record says it is a video)."""
+    mem, _ = library
+    src = tmp_path / "pool.avi"
+    shutil.copyfile(shared_media / "video" / "pool_vacuum_firstperson_narrated_mmaction2.avi", src)
+    vid = "v" * 32
+    mem.store.write(FileResult(MediaRecord(media_id=vid, path=str(src), kind="video", size_bytes=src.stat().st_size,
+                                           mtime=T0, captured_at=T0, codec="mpeg4"), []))
+    ctx = make_context(mem, tmp_path / "staged")
+    out = ctx.media.media(vid)
+    assert out.suffix == ".mp4" and out.stat().st_size > 10_000 and b"ftyp" in out.read_bytes()[:16]
+    mem.store.forget(vid)

@@ -1,0 +1,157 @@
+"""End to end in a real browser: Debian's Chromium, driven by Playwright, on the app with a fresh library.
+
+Ingests a folder of real media through the Library tab, asks a question whose answer is spoken in
+a video, opens the evidence and checks the player sits at the cited second, searches for something
+that is not there, and checks that files outside the library cannot be fetched. Screenshots of
+every tab go to test-artifacts/ui/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+import lifelog
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "ui"
+FILES = ["video/pool_vacuum_firstperson_narrated_mmaction2.avi", "audio/one_two_three_speechrecognition.wav",
+         "photos/coffee_cup_skimage.png"]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def status_of(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory, shared_media: Path):
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is missing: apt-get install -y chromium (.ci/run installs it)")
+    from ui.app import launch
+
+    tmp = tmp_path_factory.mktemp("ui-browser")
+    media = tmp / "media"
+    media.mkdir()
+    for f in FILES:
+        shutil.copyfile(shared_media / f, media / Path(f).name)
+    mem = lifelog.open(tmp / "home", profile="bundled")
+    port = free_port()
+    demo = launch(mem, host="127.0.0.1", port=port, open_browser=False, prevent_thread_lock=True)
+    yield demo, f"http://127.0.0.1:{port}", media
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def page(app):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg.goto(app[1])
+        pg.wait_for_selector("#ll-question textarea", timeout=60_000)
+        yield pg
+        browser.close()
+
+
+def tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+    page.wait_for_timeout(500)
+
+
+def test_end_to_end(app, page) -> None:
+    demo, url, media = app
+
+    # Library: add the folder, watch the progress bar finish
+    tab(page, "Library")
+    page.fill("#ll-folder textarea, #ll-folder input", str(media))
+    page.click("#ll-add")
+    page.wait_for_selector("#ll-progress .ll-bar", timeout=30_000)
+    page.wait_for_function(
+        "() => { const t = document.querySelector('#ll-progress').innerText;"
+        " return t.includes('Done') || t.includes('stopped'); }", timeout=600_000)
+    progress = page.inner_text("#ll-progress")
+    page.wait_for_function("() => document.querySelector('#ll-status').innerText.includes('1 video')",
+                           timeout=20_000)
+    page.screenshot(path=str(ARTIFACTS / "library.png"), full_page=True)
+    assert "Done" in progress and "3 added" in progress, progress
+    status = page.inner_text("#ll-status")
+    assert "1 photo" in status and "1 video" in status and "1 recording" in status
+
+    # Ask: the answer is spoken in the pool video
+    tab(page, "Ask")
+    page.fill("#ll-question textarea", "what did the man say about the corner")
+    page.click("#ll-ask")
+    page.wait_for_function("() => document.querySelector('#ll-chat').innerText.includes('corner')"
+                           " && document.querySelectorAll('#ll-evidence img').length > 0", timeout=120_000)
+    chat = page.inner_text("#ll-chat")
+    assert "outer corner" in chat.lower(), chat
+    evidence = page.inner_text("#ll-evidence")
+    assert "pool_vacuum_firstperson_narrated_mmaction2.avi" in evidence, evidence
+    page.locator("#ll-evidence img").first.click()
+    video = page.wait_for_selector("#ll-ask-viewer video", timeout=60_000)
+    page.wait_for_function("() => { const v = document.querySelector('#ll-ask-viewer video');"
+                           " return v && v.readyState >= 1; }", timeout=60_000)
+    start = float(video.get_attribute("data-start"))
+    end = float(video.get_attribute("data-end"))
+    now = page.evaluate("() => document.querySelector('#ll-ask-viewer video').currentTime")
+    assert start - 0.5 <= now <= max(end, start) + 0.5, (start, end, now)
+    assert page.evaluate("() => document.querySelector('#ll-ask-viewer video').duration") > 6
+    page.get_by_text("How was this found").click()
+    page.wait_for_selector("#ll-steps table", timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "ask.png"), full_page=True)
+
+    # only the staged copy is served: the original file and other paths are refused
+    src = video.get_attribute("src").split("#")[0]
+    assert status_of(url + src) == 200
+    assert status_of(f"{url}/gradio_api/file={quote(str(media / 'pool_vacuum_firstperson_narrated_mmaction2.avi'))}") == 403
+    assert status_of(f"{url}/gradio_api/file=/etc/passwd") == 403
+    assert status_of(f"{url}/gradio_api/file={quote(str(Path(lifelog.__file__)))}") == 403
+
+    # Search: something that is not in memory gives the empty state; the coffee photo is found
+    tab(page, "Search")
+    page.fill("#ll-query textarea", "giraffe spaceship")
+    page.click("#ll-search")
+    page.wait_for_selector("#ll-search-msg .ll-empty", timeout=60_000)
+    assert "Nothing in memory matches" in page.inner_text("#ll-search-msg")
+    page.screenshot(path=str(ARTIFACTS / "search-empty.png"), full_page=True)
+    page.fill("#ll-query textarea", "a cup of coffee")
+    page.click("#ll-search")
+    page.wait_for_selector("#ll-search-msg .ll-count", timeout=60_000)
+    assert "coffee_cup_skimage.png" in page.inner_text("#ll-results")
+    page.locator("#ll-results img").first.click()
+    page.wait_for_selector("#ll-search-viewer img.ll-photo", timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
+
+    # Timeline: a day, its sessions, then moments
+    tab(page, "Timeline")
+    page.wait_for_selector("#ll-sessions img", timeout=60_000)
+    page.locator("#ll-sessions img").first.click()
+    page.wait_for_selector("#ll-moments img", timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "timeline.png"), full_page=True)
+
+    tab(page, "Models")
+    page.wait_for_selector("#ll-models table", timeout=30_000)
+    assert "all-minilm-l6-v2" in page.inner_text("#ll-models")
+    page.screenshot(path=str(ARTIFACTS / "models.png"), full_page=True)

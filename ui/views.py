@@ -1,0 +1,253 @@
+"""What the app shows, as plain data and HTML: evidence items, the viewer, progress, status, models.
+
+Pure functions of `lifelog` results, so tests can check them without a browser.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Sequence
+from urllib.parse import quote
+
+import lifelog
+
+SEP = " \u00b7 "
+KIND_NAMES = {"audio": "recording", "video": "video", "photo": "photo", "mixed": "mixed"}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Anything the viewer can open: a citation, a search hit or an episode of the timeline."""
+
+    media_id: str
+    kind: str
+    start_s: float  # seconds into the file
+    end_s: float
+    time: datetime | None  # absolute time of the moment, UTC
+    title: str
+    text: str  # the snippet, caption or transcript that matters here
+    place: str
+    episode_id: str
+    thumbnail: str  # as the store gives it (inside the home), or ""
+    path: str  # the file as last seen, for display only: never served from this
+    score: float | None = None
+
+
+def from_citation(c: lifelog.Citation) -> Evidence:
+    return Evidence(media_id=c.media_id, kind=c.kind, start_s=c.start_s, end_s=c.end_s, time=c.time,
+                    title=Path(c.path).name if c.path else c.kind, text=c.snippet, place=c.place,
+                    episode_id=c.episode_id, thumbnail=c.thumbnail, path=c.path, score=c.score)
+
+
+def from_hit(h: lifelog.Hit) -> Evidence:
+    return Evidence(media_id=h.media_id, kind=h.kind, start_s=h.offset_start, end_s=h.offset_end, time=h.start,
+                    title=h.title or (Path(h.path).name if h.path else h.kind), text=h.transcript or h.text,
+                    place=h.place, episode_id=h.episode_id, thumbnail=h.thumbnail, path=h.path, score=h.score)
+
+
+def from_row(row: dict[str, Any], home: str | Path) -> Evidence:
+    """An episode row of the store (the timeline reads those)."""
+    thumb = row.get("thumbnail") or ""
+    return Evidence(media_id=row.get("media_id") or "", kind=row.get("kind") or "mixed",
+                    start_s=float(row.get("offset_start") or 0), end_s=float(row.get("offset_end") or 0),
+                    time=row.get("start"), title=row.get("title") or "",
+                    text=row.get("transcript") or row.get("caption") or row.get("text") or "",
+                    place=row.get("place") or "", episode_id=row["episode_id"],
+                    thumbnail=str(Path(home) / thumb) if thumb else "", path="")
+
+
+def when(t: datetime | None) -> str:
+    """A time as the person lived it: this computer's local time."""
+    return t.astimezone().strftime("%a %d %b %Y, %H:%M") if t else "time unknown"
+
+
+def clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
+
+
+def span(e: Evidence) -> str:
+    if e.kind == "photo" or e.end_s <= 0:
+        return ""
+    return f"{clock(e.start_s)}\u2013{clock(e.end_s)}"
+
+
+def caption(e: Evidence, *, with_score: bool = False) -> str:
+    """The line under a thumbnail: what, when, where (and how relevant, in search)."""
+    bits = [Path(e.path).name] if e.path else []
+    bits += [KIND_NAMES.get(e.kind, e.kind), when(e.time)]
+    if span(e):
+        bits.append(span(e))
+    if e.place:
+        bits.append(e.place)
+    line = " \u00b7 ".join(bits)
+    if with_score and e.score is not None:
+        line = f"{e.score:.2f} \u00b7 {line}"
+    return line
+
+
+def file_url(path: Path) -> str:
+    return "/gradio_api/file=" + quote(str(path))
+
+
+def viewer_html(e: Evidence, media: Path | None, context: Sequence[tuple[float, str, bool]] = (),
+                *, autoplay: bool = True, note: str = "") -> str:
+    """The opened piece of evidence: a player seeking to the cited second, a large photo, the words.
+
+    The player's source carries a media fragment (`#t=start,end`), so the browser itself starts at
+    the cited second and pauses at its end; `data-start` lets the page's script seek again when a
+    new clip replaces the old one in the same element.
+    """
+    parts = ['<div class="ll-viewer">']
+    if media is not None:
+        url = html.escape(file_url(media))
+        if e.kind in ("video", "audio"):
+            frag = f"#t={e.start_s:.2f}" + (f",{e.end_s:.2f}" if e.end_s > e.start_s else "")
+            tag = "video" if e.kind == "video" else "audio"
+            auto = " autoplay" if autoplay else ""
+            parts.append(f'<{tag} class="ll-player" src="{url}{frag}" data-start="{e.start_s:.2f}" '
+                         f'data-end="{e.end_s:.2f}" controls preload="auto" playsinline{auto}></{tag}>')
+        else:
+            parts.append(f'<a href="{url}" target="_blank" rel="noopener"><img class="ll-photo" src="{url}" '
+                         f'alt="{html.escape(e.title)}"></a>')
+    title = html.escape(e.title or KIND_NAMES.get(e.kind, e.kind))
+    meta = [html.escape(caption(replace(e, path="")))]
+    parts.append(f'<div class="ll-meta"><div class="ll-title">{title}</div><div>{SEP.join(meta)}</div></div>')
+    if context:
+        lines = []
+        for at, words, current in context:
+            cls = ' class="ll-current"' if current else ""
+            lines.append(f"<li{cls}><span class=\"ll-at\">{clock(at)}</span> {html.escape(words)}</li>")
+        parts.append('<ol class="ll-transcript">' + "".join(lines) + "</ol>")
+    elif e.text:
+        parts.append(f'<blockquote class="ll-snippet">{html.escape(e.text)}</blockquote>')
+    if note:
+        parts.append(f'<div class="ll-note">{html.escape(note)}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def hint_html(text: str) -> str:
+    return f'<div class="ll-hint">{html.escape(text)}</div>'
+
+
+def empty_html(query: str, filters: lifelog.Filters) -> str:
+    extra = "" if filters.describe() == "none" else f" with the filters ({html.escape(filters.describe())})"
+    return (f'<div class="ll-empty"><div class="ll-empty-title">Nothing in memory matches '
+            f'\u201c{html.escape(query)}\u201d{extra}.</div><div>Try other words, widen the dates, or add '
+            f"the folder that holds it in the Library tab.</div></div>")
+
+
+def results_html(query: str, n: int, filters: lifelog.Filters) -> str:
+    extra = "" if filters.describe() == "none" else f" \u00b7 filters: {html.escape(filters.describe())}"
+    return (f'<div class="ll-count">{n} moment{"s" * (n != 1)} for \u201c{html.escape(query)}\u201d{extra}. '
+            f"Select one to open it.</div>")
+
+
+def steps_markdown(answer: lifelog.Answer) -> str:
+    if not answer.steps:
+        return "No search was needed."
+    rows = ["| round | memory | scale | filters | best hits | decision |", "|---|---|---|---|---|---|"]
+    for s in answer.steps:
+        hits = ", ".join(f"{html.escape(t)[:40]} ({score:.2f})" for t, score in s.hits[:3]) or "none"
+        rows.append(f"| {s.round} | {s.memory} | {s.scale} | {s.filters} | {hits} | {s.decision} |")
+    return (f"Agent **{answer.agent}**, {len(answer.steps)} round{'s' * (len(answer.steps) != 1)}, "
+            f"{answer.seconds:.1f} s, searched for \u201c{answer.steps[0].query}\u201d.\n\n" + "\n".join(rows))
+
+
+def answer_markdown(answer: lifelog.Answer) -> str:
+    if answer.abstained:
+        return f"{answer.text}\n\n*Nothing I found was close enough to be evidence; try other words or add more media.*"
+    n = len(answer.citations)
+    return (f"{answer.text}\n\n*confidence {answer.confidence:.2f} \u00b7 {n} piece{'s' * (n != 1)} of evidence "
+            f"on the right*")
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n < 1e9 else f"{n / 1e9:.2f} GB"
+
+
+def progress_html(job: Any) -> str:
+    """The ingestion bar: files done/total, the current file, speed, time left, then the report."""
+    if job is None:
+        return hint_html("Add a folder or drop files to put them in memory. Files already known are skipped.")
+    if job.error:
+        return f'<div class="ll-error">Ingestion stopped: {html.escape(job.error)}</div>'
+    p = job.progress
+    if job.running:
+        if p is None or not p.files_total:
+            return '<div class="ll-progress"><div class="ll-bar"><div style="width:2%"></div></div>Looking for files\u2026</div>'
+        pct = 100.0 * p.files_done / max(p.files_total, 1)
+        bits = [f"<b>{p.files_done} / {p.files_total}</b> files"]
+        if p.current:
+            bits.append(f"last: {html.escape(Path(p.current).name)}")
+        if p.rate:
+            bits.append(f"{p.rate:.1f}\u00d7 realtime" if p.media_seconds_done else f"{p.rate:.2f} files/s")
+        if p.eta_s is not None:
+            bits.append(f"about {clock(p.eta_s)} left")
+        stop = " (stopping after the current file)" if job.stop.is_set() else ""
+        return (f'<div class="ll-progress"><div class="ll-bar"><div style="width:{max(pct, 2):.0f}%"></div></div>'
+                f'{SEP.join(bits)}{stop}</div>')
+    r = job.report
+    if r is None:
+        return hint_html("Ingestion ended.")
+    failed = len(r.failed)
+    cls = "ll-done-warn" if failed else "ll-done"
+    return (f'<div class="ll-progress {cls}"><div class="ll-bar"><div style="width:100%"></div></div>'
+            f"<b>Done</b> in {r.seconds:.0f} s: {r.ingested} added, {r.skipped} already known"
+            + (f" ({r.moved} moved)" if r.moved else "") + f", {failed} failed.</div>")
+
+
+def status_html(status: lifelog.Status) -> str:
+    kinds = status.media_by_kind
+    media = " \u00b7 ".join(f"{kinds.get(k, 0)} {KIND_NAMES[k]}{'s' * (kinds.get(k, 0) != 1)}"
+                            for k in ("photo", "video", "audio"))
+    scales = status.episodes_by_scale
+    episodes = " \u00b7 ".join(f"{scales.get(k, 0)} {k}{'s' * (scales.get(k, 0) != 1)}"
+                               for k in ("segment", "event", "session", "day"))
+    span_ = (f"{when(status.first)} \u2192 {when(status.last)}" if status.first else "empty")
+    disk = " \u00b7 ".join(f"{k} {_mb(v)}" for k, v in status.disk_bytes.items())
+    cards = [("In memory", media), ("Moments", episodes), ("Time span", span_),
+             ("Sound and video", duration(status.media_hours * 3600)), ("Disk use", disk),
+             ("Library", f"{html.escape(status.home)} \u00b7 profile {html.escape(status.profile)}")]
+    out = '<div class="ll-cards">' + "".join(
+        f'<div class="ll-card"><div class="ll-card-k">{k}</div><div class="ll-card-v">{v}</div></div>'
+        for k, v in cards) + "</div>"
+    if status.failed:
+        out += f'<div class="ll-note">{status.failed} file{"s" * (status.failed != 1)} could not be read: see below.</div>'
+    if status.stale_columns:
+        out += ('<div class="ll-error">The active models differ from the ones that filled this library ('
+                + html.escape("; ".join(status.stale_columns)) + "). Run <code>lifelog reindex</code>.</div>")
+    return out
+
+
+def models_markdown(rows: Sequence[lifelog.ModelRow], profile: str) -> str:
+    active = [r for r in rows if r.profile == profile]
+    lines = [f"### Active profile: `{profile}`", "",
+             "| role | model | available | size | licence | notes |", "|---|---|---|---|---|---|"]
+    for r in active:
+        ok = "\u2705 yes" if r.available else f"\u274c no: {r.reason}"
+        size = f"{r.size_mb:.0f} MB" if r.size_mb else "-"
+        lines.append(f"| {r.title} | `{r.name}` | {ok} | {size} | {r.licence} | {r.notes} |")
+    others = sorted({r.profile for r in rows} - {profile})
+    for other in others:
+        missing = [r for r in rows if r.profile == other and not r.available]
+        have = sum(1 for r in rows if r.profile == other and r.available)
+        lines += ["", f"**`{other}`**: {have} of {have + len(missing)} roles available here"
+                  + (f"; missing: {', '.join(r.name for r in missing)}" if missing else ".")]
+    lines += ["", "### Getting the full models",
+              "The bundled profile runs with no download. For better captions, transcripts and answers, fetch the "
+              "full models once (a network is needed), then switch profile:", "",
+              "```bash\nlifelog models pull full\nLIFELOG_PROFILE=full lifelog ui    # or profile = \"full\" in "
+              "<home>/config.toml\n```", "",
+              "After switching, `lifelog reindex` recomputes only the vector columns whose model changed."]
+    return "\n".join(lines)
