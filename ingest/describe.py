@@ -169,7 +169,7 @@ def describe_images(
             with watch.stage("ocr"):
                 for info, img, run in zip(infos, images, ocr):
                     if run:
-                        info.ocr = [line.text.strip() for line in reader.read(img) if line.score >= 0.6 and line.text.strip()]
+                        info.ocr = ocr_rows([ln for ln in reader.read(img) if ln.score >= 0.6 and ln.text.strip()])
     if faces:
         detector = ms.get("faces")
         if detector is not None:
@@ -215,6 +215,22 @@ def mean_vector(vectors: Sequence[np.ndarray | None]) -> np.ndarray | None:
     m = np.mean(np.stack(vs), axis=0).astype(np.float32)
     n = float(np.linalg.norm(m))
     return m / n if n > 0 else m
+
+
+def ocr_rows(lines: Sequence[object]) -> list[str]:
+    """Join OCR boxes that sit on one row (a menu's "pastel de nata .... 1,20 €") into one line,
+    rows top to bottom, boxes left to right: a price or label stays with what it belongs to."""
+    rows: list[list[object]] = []
+    for ln in sorted(lines, key=lambda ln: (ln.box[1] + ln.box[3]) / 2):  # type: ignore[attr-defined]
+        x0, y0, x1, y1 = ln.box  # type: ignore[attr-defined]
+        mid = (y0 + y1) / 2
+        if rows:
+            px0, py0, px1, py1 = rows[-1][-1].box  # type: ignore[attr-defined]
+            if abs(mid - (py0 + py1) / 2) < 0.5 * max(y1 - y0, py1 - py0):
+                rows[-1].append(ln)
+                continue
+        rows.append([ln])
+    return ["  ".join(ln.text.strip() for ln in sorted(row, key=lambda ln: ln.box[0])) for row in rows]  # type: ignore[attr-defined]
 
 
 def compose_caption(kind: str, tags: Sequence[str], ocr: Sequence[str], faces: int, transcript: str = "", vlm: str = "") -> str:

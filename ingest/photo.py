@@ -48,7 +48,7 @@ def decode_photo(path: Path) -> np.ndarray:
 
 
 def ingest_photo(path: Path, media: MediaRecord, opts: "IngestOptions", ms: ModelSet, watch: Stopwatch) -> list[EpisodeRecord]:
-    from ingest.pipeline import rel_to_home, thumbs_dir
+    from ingest.pipeline import local_time, rel_to_home, thumbs_dir
 
     with watch.stage("decode"):
         rgb = decode_photo(path)
@@ -80,7 +80,7 @@ def ingest_photo(path: Path, media: MediaRecord, opts: "IngestOptions", ms: Mode
         end=start + timedelta(seconds=1),
         media_id=media.media_id,
         sources=[Source(media.media_id, 0.0, 0.0)],
-        title=f"Photo {start:%Y-%m-%d %H:%M}" + (f": {', '.join(tags[:2])}" if tags else ""),
+        title=f"Photo {local_time(media, start):%Y-%m-%d %H:%M}" + (f": {', '.join(tags[:2])}" if tags else ""),
         caption=caption,
         ocr=ocr,
         tags=tags,

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from ingest.describe import ModelSet, Stopwatch
 from ingest.errors import IngestError
+from ingest.places import place_name
 from ingest.probe import probe
 from ingest.records import EpisodeRecord, FileResult, MediaRecord
 
@@ -62,6 +63,13 @@ class IngestOptions:
     keyframe_px: int = 448
 
 
+def local_time(media: MediaRecord, ts: datetime) -> datetime:
+    """A time as the camera's clock showed it (its UTC offset when known, else this machine's zone)."""
+    if media.utc_offset_min is not None:
+        return ts.astimezone(timezone(timedelta(minutes=media.utc_offset_min)))
+    return ts.astimezone()
+
+
 def thumbs_dir(opts: IngestOptions, media_id: str) -> Path:
     return Path(opts.home) / "thumbs" / media_id
 
@@ -94,6 +102,12 @@ def ingest_file(path: Path, opts: IngestOptions, *, media: MediaRecord | None = 
         raise
     except MemoryError as e:
         raise IngestError(f"{os.fsdecode(path)}: ran out of memory decoding it ({media.width}x{media.height} {media.kind})") from e
+    with watch.stage("place"):
+        name = place_name(media.lat, media.lon)
+        for e in episodes:
+            if e.lat is None and media.lat is not None:
+                e.lat, e.lon = media.lat, media.lon
+            e.place = e.place or (place_name(e.lat, e.lon) if (e.lat, e.lon) != (media.lat, media.lon) else name)
     with watch.stage("text_embed"):
         embed_texts(episodes, ms)
     media.ingested_at = datetime.now(timezone.utc)

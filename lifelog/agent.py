@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lifelog.memory import MIN_SCORE
 from lifelog.schema import Answer, Citation, Filters, Hit, Step
 from lifelog.timeparse import parse_time
 
@@ -124,26 +125,43 @@ def _sentences(text: str) -> list[str]:
     return [p.strip() for p in parts if len(p.strip()) > 2]
 
 
-def _local(ts: datetime, offset_min: int | None) -> datetime:
-    if offset_min is not None:
-        return ts.astimezone(timezone(timedelta(minutes=offset_min)))
-    return ts.astimezone()
+def describe_when(hit: Hit) -> str:
+    return hit.local_start.strftime("%a %d %b %Y, %H:%M")
 
 
-def describe_when(hit: Hit, offset_min: int | None) -> str:
-    return _local(hit.start, offset_min).strftime("%a %d %b %Y, %H:%M")
+def sufficient(hit: Hit) -> bool:
+    """Evidence good enough to answer from: close in meaning, or fairly close and sharing the
+    question's words. Anything weaker is declined rather than offered as a guess."""
+    return hit.score >= SUFFICIENT or (hit.keyword_score > 0 and hit.score >= MIN_SCORE)
 
 
-def extract(mem: Memory, question: str, hit: Hit) -> str:
-    """The part of the hit's text that answers the question best."""
-    if hit.transcript:
-        sentences = _sentences(hit.transcript)
-        if len(sentences) > 1:
-            vectors = mem.model("text_embed").embed(sentences)
-            q = mem.model("text_embed").embed([question], kind="query")[0]
-            return sentences[int(np.argmax(vectors @ q))]
-        return hit.transcript.strip()
-    return (hit.title or hit.text).strip()
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[\w']+", text.lower()) if len(w) > 2}
+
+
+def _candidates(hit: Hit) -> list[tuple[str, str]]:
+    lines = [("said", t) for t in _sentences(hit.transcript)]
+    lines += [("text", t.strip()) for t in hit.ocr.split(" / ") if len(t.strip()) > 2] if hit.ocr else []
+    return lines or [("shows", (hit.title or hit.text).strip())]
+
+
+def extract(mem: Memory, question: str, hits: list[Hit]) -> tuple[Hit, str, str]:
+    """The line of evidence that answers the question best, among the best hits: (its hit, kind, line).
+
+    Kind is "said" (a transcript sentence), "text" (a line of text seen in a picture) or "shows"
+    (the caption). A line is judged by its own closeness to the question, its hit's score, and
+    shared words (an OCR row "pastel de nata 1,20 €" has little meaning alone).
+    """
+    pool = [(h, kind, line) for h in hits for kind, line in _candidates(h)]
+    if len(pool) == 1:
+        return pool[0]
+    embedder = mem.model("text_embed")
+    vectors = embedder.embed([line for _, _, line in pool])
+    q = embedder.embed([question], kind="query")[0]
+    qwords = _words(question)
+    scores = [float(v @ q) + 0.5 * h.score + 0.1 * len(qwords & _words(line))
+              for v, (h, _, line) in zip(vectors, pool)]
+    return pool[int(np.argmax(scores))]
 
 
 KIND_NAMES = {"audio": "recording", "video": "video", "photo": "photo"}
@@ -160,28 +178,35 @@ def answer_question(mem: Memory, question: str, *, agent: str, now: datetime) ->
         hits, steps = adaptive(mem, parsed)
     else:
         raise ValueError(f"unknown agent {agent!r}: choose adaptive or flat")
+    if agent == "adaptive":
+        hits = [h for h in hits if sufficient(h)]
     if not hits:
         where = f" {parsed.time_phrase}" if parsed.time_phrase else ""
         return Answer(question=question, text=f"I don't know: nothing in memory matches that{where}.",
                       abstained=True, citations=[], steps=steps, agent=agent,
                       seconds=time.perf_counter() - t0, confidence=0.0)
-    top = hits[0]
-    offsets = {m.media_id: m.utc_offset_min for m in mem.store.all_media(
-        "media_id IN (" + ", ".join("'" + h.media_id + "'" for h in hits[:3] if h.media_id) + ")")} if top.media_id else {}
-    snippet = extract(mem, parsed.text, top)
-    when = describe_when(top, offsets.get(top.media_id))
+    best = hits[0]
+    near = [h for h in hits[:3] if h.score >= best.score - 0.15]
+    top, source, snippet = extract(mem, parsed.text, near)
+    hits = [top] + [h for h in hits if h is not top]
+    when = describe_when(top)
     place = f" at {top.place}" if top.place else ""
     kind = KIND_NAMES.get(top.kind, top.kind)
-    quote = f"\u201c{snippet}\u201d" if top.transcript else snippet
-    text = f"{quote} ({kind}, {when}{place})"
+    if source == "said":
+        text = f"\u201c{snippet}\u201d ({kind}, {when}{place})"
+    elif source == "text":
+        text = f"The {kind} from {when}{place} shows the text \u201c{snippet}\u201d."
+    else:
+        text = f"{snippet} ({kind}, {when}{place})"
     citations = []
     for h in hits[:3]:
-        if h is not top and h.score < max(top.score - 0.15, 0):
+        if h is not top and h.score < best.score - 0.15:
             continue
         citations.append(Citation(
             media_id=h.media_id, path=h.path, kind=h.kind, start_s=h.offset_start, end_s=h.offset_end,
             time=h.start, snippet=snippet if h is top else (h.transcript or h.title or h.text)[:200],
             thumbnail=h.thumbnail, place=h.place, episode_id=h.episode_id, score=h.score,
+            utc_offset_min=h.utc_offset_min,
         ))
     return Answer(question=question, text=text, abstained=False, citations=citations, steps=steps, agent=agent,
                   seconds=time.perf_counter() - t0, confidence=top.score)

@@ -25,7 +25,8 @@ DEMO_QUESTIONS = (
 
 
 def _fmt_time(ts: datetime | None) -> str:
-    return ts.astimezone().strftime("%Y-%m-%d %H:%M") if ts else "-"
+    """A time as its own zone shows it (local times keep the camera's offset)."""
+    return ts.strftime("%Y-%m-%d %H:%M %z") if ts else "-"
 
 
 def _fmt_span(a: float, b: float) -> str:
@@ -40,7 +41,7 @@ def print_hits(hits: list[Hit]) -> None:
         print("Nothing relevant in memory.")
         return
     for i, h in enumerate(hits, 1):
-        print(f"{i:2d}. [{h.score:.2f}] {h.kind:5s} {_fmt_time(h.start)}  {h.title[:70]}")
+        print(f"{i:2d}. [{h.score:.2f}] {h.kind:5s} {_fmt_time(h.local_start)}  {h.title[:70]}")
         print(f"    {h.path}  @ {_fmt_span(h.offset_start, h.offset_end)}" + (f"  ({h.place})" if h.place else ""))
 
 
@@ -49,7 +50,8 @@ def print_answer(answer: Answer, explain: bool = False) -> None:
     if answer.citations:
         print("Evidence:")
         for c in answer.citations:
-            print(f"  - {c.path}  @ {_fmt_span(c.start_s, c.end_s)}  ({_fmt_time(c.time)}, score {c.score:.2f})")
+            place = f", {c.place}" if c.place else ""
+            print(f"  - {c.path}  @ {_fmt_span(c.start_s, c.end_s)}  ({_fmt_time(c.local_time)}{place}, score {c.score:.2f})")
             if c.snippet:
                 print(f"    \u201c{c.snippet[:160]}\u201d")
     if explain:

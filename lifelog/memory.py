@@ -129,6 +129,7 @@ class Memory:
         times = [m.captured_at for m in new_media if m.captured_at]
         if not times:
             return 0
+        self._infer_offsets(new_media)
         # a day's margin on each side: a local date can differ from the UTC date
         lo = (min(times) - timedelta(days=1)).strftime("%Y-%m-%d 00:00:00")
         hi = (max(times) + timedelta(days=2)).strftime("%Y-%m-%d 00:00:00")
@@ -156,6 +157,19 @@ class Memory:
             store.set_parent(ids, parent_id)
         store.set_duplicates(duplicates)
         return len(created)
+
+    def _infer_offsets(self, new_media: Sequence[Any]) -> None:
+        """Give files without a local UTC offset (videos and recordings store UTC) the offset of the
+        nearest file in time that has one, within a day: the phone was in the same zone."""
+        unknown = [m for m in new_media if m.utc_offset_min is None and m.captured_at]
+        if not unknown:
+            return
+        known = [m for m in self.store.all_media("status = 'ok' AND utc_offset_min IS NOT NULL") if m.captured_at]
+        for m in unknown:
+            near = min(known, key=lambda k: abs((k.captured_at - m.captured_at).total_seconds()), default=None)
+            if near and abs((near.captured_at - m.captured_at).total_seconds()) <= 86400:
+                self.store.set_media_fields(m.media_id, utc_offset_min=near.utc_offset_min)
+                m.utc_offset_min = near.utc_offset_min
 
     # --- searching and asking ----------------------------------------------------------------
     def embed_query(self, text: str) -> np.ndarray:
@@ -297,7 +311,7 @@ def fuse(query: np.ndarray, vector_rows: list[dict], keyword_rows: list[dict],
             path=media.get(r["media_id"], ("", None))[0], start=r["start"], end=r["end"],
             utc_offset_min=media.get(r["media_id"], ("", None))[1],
             offset_start=float(r["offset_start"] or 0), offset_end=float(r["offset_end"] or 0),
-            title=r["title"] or "", text=r["text"] or "", transcript=r["transcript"] or "",
+            title=r["title"] or "", text=r["text"] or "", transcript=r["transcript"] or "", ocr=r["ocr"] or "",
             thumbnail=str(home / r["thumbnail"]) if r["thumbnail"] else "", place=r["place"] or "",
             lat=r["lat"], lon=r["lon"], score=round(score, 4), similarity=round(sim, 4),
             keyword_score=round(kw, 4), parent_id=r["parent_id"] or "",

@@ -81,6 +81,7 @@ class Hit:
     title: str
     text: str
     transcript: str
+    ocr: str  # text seen in the picture, rows joined by " / "
     thumbnail: str  # absolute path, or ""
     place: str
     lat: float | None

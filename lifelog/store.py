@@ -204,6 +204,10 @@ class Store:
             self.media_table.update(where=f"media_id = {_quote(media_id)}", values={"path": path})
             self.media_table.delete(f"path = {_quote(path)} AND status = 'failed'")
 
+    def set_media_fields(self, media_id: str, **values: Any) -> None:
+        with self._lock:
+            self.media_table.update(where=f"media_id = {_quote(media_id)}", values=values)
+
     # --- writing helpers ------------------------------------------------------------------
     def _upsert_media(self, media: MediaRecord) -> None:
         table = pa.Table.from_pylist([media_row(media)], schema=media_schema())

