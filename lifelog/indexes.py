@@ -1,0 +1,230 @@
+"""Indexes on the episode table, and how to query through them.
+
+A lifetime of memories is about a million episodes. Below `min_rows` (50k) LanceDB's exact scan
+is fast enough (MODELS.md: 37 ms at 20k x 512-d) and exact, so no vector index is built; above it
+each vector column gets an IVF_PQ index, queried with a refine step that re-ranks the PQ
+candidates with the full vectors (MODELS.md at 1M x 512-d: recall@10 0.60 without refine, 0.986
+with nprobes 50 + refine 10 at p95 13 ms; IVF_HNSW_SQ builds several times slower for the same
+recall). Scalar indexes (BTREE on `start`, `end`, `media_id`, `duplicate_of`; BITMAP on `scale`) make time-window and
+per-file filters cheap, and the full-text index serves `text`.
+
+Filtered search: an IVF index probes partitions chosen for the query vector, and a selective
+prefilter leaves too few matching rows in them (recall 0.52-0.90 for a 1% time window in
+MODELS.md). `plan_vector_query` counts the matching rows through the scalar indexes and, when
+they are few, searches them exactly (the BTREE turns the filter into a row list, then only those
+vectors are read); otherwise it widens nprobes in proportion to the rows the filter drops.
+
+`ensure_indexes` is idempotent: an index that covers every row is left alone, one that misses
+new rows is brought up to date with `optimize()` (which appends the new rows to the indexes
+without retraining), and a vector index trained on less than half of today's rows is rebuilt
+(its partition centroids no longer describe the data).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal, Sequence
+
+from lancedb.index import FTS, Bitmap, BTree, IvfHnswSq, IvfPq
+
+VectorIndexType = Literal["IVF_PQ", "IVF_HNSW_SQ"]
+Action = Literal["created", "rebuilt", "optimized", "fresh", "below_min_rows", "missing_column"]
+
+# LanceDB's IndexConfig.index_type spelling for each kind built here
+_CONFIG_NAMES = {"IVF_PQ": "IvfPq", "IVF_HNSW_SQ": "IvfHnswSq", "BTREE": "BTree", "BITMAP": "Bitmap", "FTS": "FTS"}
+
+
+@dataclass(frozen=True)
+class IndexPolicy:
+    """Which indexes to build and how to query them; the defaults are the measured choice."""
+
+    # rows from which a vector index pays off; below it exact search is fast and exact
+    min_rows: int = 50_000
+    vector_index: VectorIndexType = "IVF_PQ"
+    # IVF partitions = rows / this; ~1000 rows per partition at 1M (lance's IVF_PQ default size)
+    rows_per_partition: int = 1024
+    # PQ: 8 dimensions per sub-vector (384-d -> 48 bytes per row); refine recovers the rest
+    dims_per_sub_vector: int = 8
+    # query knobs for an unfiltered top-k (benchmarks/bench_search_scale.py measured them)
+    nprobes: int = 40
+    refine_factor: int = 10
+    ef: int = 100  # IVF_HNSW_SQ only
+    # a filter matching fewer rows than this is searched exactly (reads only those vectors)
+    exact_below: int = 20_000
+    # a filter keeping a fraction f of the rows probes nprobes / f partitions, up to this
+    max_nprobes: int = 400
+    # time windows are written `"end" >= a AND start < b` (lifelog.schema.Filters): both ends need an
+    # index for the filter to be answered without a scan; duplicate_of = '' is in every app query
+    scalar_btree: tuple[str, ...] = ("start", "end", "media_id", "duplicate_of")
+    scalar_bitmap: tuple[str, ...] = ("scale",)  # a handful of values: a bitmap is smaller and faster
+    fts_column: str = "text"
+
+
+DEFAULT_POLICY = IndexPolicy()
+
+
+@dataclass(frozen=True)
+class IndexAction:
+    column: str
+    kind: str  # IVF_PQ, IVF_HNSW_SQ, BTREE, BITMAP, FTS
+    action: Action
+    seconds: float = 0.0
+    size_bytes: int = 0
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    rows: int
+    actions: list[IndexAction]
+    optimize_seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return any(a.action in ("created", "rebuilt", "optimized") for a in self.actions)
+
+    def by_column(self) -> dict[str, IndexAction]:
+        return {a.column: a for a in self.actions}
+
+
+def _indices(table: Any) -> dict[str, Any]:
+    """Index configs by their (single) column."""
+    return {cfg.columns[0]: cfg for cfg in table.list_indices() if len(cfg.columns) == 1}
+
+
+def vector_index_config(kind: VectorIndexType, rows: int, dim: int, policy: IndexPolicy = DEFAULT_POLICY) -> Any:
+    partitions = max(1, rows // policy.rows_per_partition)
+    if kind == "IVF_PQ":
+        if dim % policy.dims_per_sub_vector:
+            raise ValueError(
+                f"a {dim}-d vector does not split into sub-vectors of {policy.dims_per_sub_vector} dimensions; "
+                f"set IndexPolicy.dims_per_sub_vector to a divisor of {dim}"
+            )
+        return IvfPq(distance_type="cosine", num_partitions=partitions, num_sub_vectors=dim // policy.dims_per_sub_vector)
+    if kind == "IVF_HNSW_SQ":
+        # each partition holds its own graph: fewer, larger partitions than IVF_PQ
+        return IvfHnswSq(distance_type="cosine", num_partitions=max(1, partitions // 16))
+    raise ValueError(f"unknown vector index type {kind!r}; use 'IVF_PQ' or 'IVF_HNSW_SQ'")
+
+
+def _params(config: Any) -> dict[str, Any]:
+    return {k: v for k, v in vars(config).items() if v is not None and not k.startswith("_")}
+
+
+def ensure_indexes(
+    table: Any,
+    *,
+    vector_columns: Sequence[str] = ("text_vector",),
+    min_rows: int | None = None,
+    policy: IndexPolicy = DEFAULT_POLICY,
+) -> IndexReport:
+    """Build the indexes the table lacks and bring stale ones up to date; cheap when all are fresh.
+
+    `min_rows` overrides `policy.min_rows` (the row count from which vector indexes are built).
+    """
+    min_rows = policy.min_rows if min_rows is None else min_rows
+    rows = table.count_rows()
+    if rows == 0:
+        return IndexReport(0, [])
+    schema = table.schema
+    existing = _indices(table)
+    wanted: list[tuple[str, str]] = [(c, policy.vector_index) for c in vector_columns]
+    wanted += [(c, "BTREE") for c in policy.scalar_btree] + [(c, "BITMAP") for c in policy.scalar_bitmap]
+    if policy.fts_column:
+        wanted.append((policy.fts_column, "FTS"))
+
+    actions: list[IndexAction] = []
+    stale: list[tuple[str, str]] = []
+    for column, kind in wanted:
+        if column not in schema.names:
+            actions.append(IndexAction(column, kind, "missing_column"))
+            continue
+        cfg = existing.get(column)
+        is_vector = kind in ("IVF_PQ", "IVF_HNSW_SQ")
+        if is_vector and rows < min_rows and cfg is None:
+            actions.append(IndexAction(column, kind, "below_min_rows"))
+            continue
+        rebuild = cfg is not None and (
+            cfg.index_type != _CONFIG_NAMES[kind]  # the policy changed
+            or (is_vector and cfg.num_indexed_rows < rows / 2)  # centroids trained on a much smaller table
+        )
+        if cfg is None or rebuild:
+            if is_vector:
+                config = vector_index_config(kind, rows, schema.field(column).type.list_size, policy)  # type: ignore[arg-type]
+            else:
+                config = {"BTREE": BTree, "BITMAP": Bitmap, "FTS": FTS}[kind]()
+            t0 = time.perf_counter()
+            table.create_index(column, config=config, replace=True)
+            seconds = time.perf_counter() - t0
+            size = _indices(table)[column].size_bytes
+            actions.append(IndexAction(column, kind, "rebuilt" if rebuild else "created", seconds, size, _params(config)))
+        elif cfg.num_unindexed_rows > 0:
+            stale.append((column, kind))
+        else:
+            actions.append(IndexAction(column, kind, "fresh", size_bytes=cfg.size_bytes))
+
+    optimize_seconds = 0.0
+    if stale:
+        # one optimize() folds new rows into every index at once (and compacts small fragments)
+        t0 = time.perf_counter()
+        table.optimize()
+        optimize_seconds = time.perf_counter() - t0
+        now = _indices(table)
+        for column, kind in stale:
+            actions.append(IndexAction(column, kind, "optimized", optimize_seconds, now[column].size_bytes))
+    return IndexReport(rows, actions, optimize_seconds)
+
+
+def vector_index_type(table: Any, column: str = "text_vector") -> str | None:
+    """IVF_PQ / IVF_HNSW_SQ for an indexed vector column, None where search is exact."""
+    cfg = _indices(table).get(column)
+    if cfg is None:
+        return None
+    return {v: k for k, v in _CONFIG_NAMES.items()}.get(cfg.index_type, cfg.index_type)
+
+
+def search_params(table: Any, column: str = "text_vector", policy: IndexPolicy = DEFAULT_POLICY) -> dict[str, Any]:
+    """Query knobs for an unfiltered top-k on `column`: {} where there is no index (exact search)."""
+    kind = vector_index_type(table, column)
+    if kind == "IVF_PQ":
+        return {"nprobes": policy.nprobes, "refine_factor": policy.refine_factor}
+    if kind == "IVF_HNSW_SQ":
+        return {"nprobes": policy.nprobes, "ef": policy.ef, "refine_factor": 1}
+    return {}
+
+
+def plan_vector_query(
+    table: Any, where: str | None, column: str = "text_vector", policy: IndexPolicy = DEFAULT_POLICY
+) -> dict[str, Any]:
+    """How to run a (filtered) vector query accurately.
+
+    Returns {"mode": "exact" | "ann", "matched": rows passing the filter (None without one),
+    "bypass_vector_index": bool, and the ANN knobs (nprobes, refine_factor, ef) for "ann"}.
+    Apply it with `apply_plan`.
+    """
+    params = search_params(table, column, policy)
+    if not params:
+        return {"mode": "exact", "matched": None, "bypass_vector_index": False}
+    if not where:
+        return {"mode": "ann", "matched": None, "bypass_vector_index": False, **params}
+    matched = table.count_rows(where)  # answered from the scalar indexes
+    if matched < policy.exact_below:
+        return {"mode": "exact", "matched": matched, "bypass_vector_index": True}
+    fraction = max(matched / max(table.count_rows(), 1), 1e-6)
+    # probe as many partitions as it takes to see as many matching rows as an unfiltered search
+    params["nprobes"] = min(policy.max_nprobes, max(params["nprobes"], int(params["nprobes"] / fraction)))
+    return {"mode": "ann", "matched": matched, "bypass_vector_index": False, **params}
+
+
+def apply_plan(query: Any, plan: dict[str, Any]) -> Any:
+    """Set a plan's knobs on a LanceDB vector query builder."""
+    if plan.get("bypass_vector_index"):
+        return query.bypass_vector_index()
+    if "nprobes" in plan:
+        query = query.nprobes(plan["nprobes"])
+    if plan.get("refine_factor"):
+        query = query.refine_factor(plan["refine_factor"])
+    if "ef" in plan:
+        query = query.ef(plan["ef"])
+    return query
