@@ -105,10 +105,14 @@ def compose(minutes: float, cache: Path) -> Path:
     return out
 
 
-def decode_only(path: Path) -> float:
+def decode_only(path: Path) -> tuple[float, float]:
+    """(wall s, CPU s) of ffmpeg decoding every frame of the file and discarding it."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run([FFMPEG, "-v", "error", "-i", str(path), "-f", "null", "-"], check=True)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 def du(path: Path) -> int:
@@ -117,9 +121,12 @@ def du(path: Path) -> int:
 
 def peak_rss_mb() -> dict[str, float]:
     # Linux ru_maxrss is in KiB; children = the largest child waited for (ffmpeg, none in-process)
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"self_mb": round(own, 1), "children_mb": round(kids, 1), "total_mb": round(own + kids, 1)}
+    me, ch = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    own, kids = me.ru_maxrss / 1024, ch.ru_maxrss / 1024
+    # CPU seconds do not depend on how busy the machine is (other work inflates wall time only)
+    cpu = me.ru_utime + me.ru_stime + ch.ru_utime + ch.ru_stime
+    return {"self_mb": round(own, 1), "children_mb": round(kids, 1), "total_mb": round(own + kids, 1),
+            "cpu_s": round(cpu, 1)}
 
 
 # --- the two pipelines, each run in a fresh process ---------------------------------------------
@@ -275,17 +282,22 @@ def main() -> None:
     video = compose(args.minutes, args.cache)
     compose_s = time.perf_counter() - t0
     hours = args.minutes / 60
-    decode_s = decode_only(video)
+    decode_s, decode_cpu_s = decode_only(video)
+    load = os.getloadavg()[0]
     result: dict = {
         "video": {"path": str(video), "minutes": args.minutes, "bytes": video.stat().st_size,
                   "resolution": "1280x720", "fps": 30, "codec": "h264 (libx264 veryfast)",
                   "speech_share": round(SPEECH_SHOTS / len(SHOTS), 2), "compose_s": round(compose_s, 1)},
         "cores": os.cpu_count(),
         "decode_only_s": round(decode_s, 1),
+        "decode_only_cpu_s": round(decode_cpu_s, 1),
+        "load_average_at_start": round(load, 1),  # > cores: other work shared the machine
     }
     for stage in ["lifelog"] + ([] if args.skip_naive else ["naive"]):
         r = _child(stage, video)
         r["ratio_to_decode"] = round(r["wall_s"] / decode_s, 2)
+        r["cpu_ratio_to_decode"] = round(r["peak_memory"].get("cpu_s", 0) / max(decode_cpu_s, 1e-9), 2)
+        r["load_average_at_end"] = round(os.getloadavg()[0], 1)
         r["wall_s_per_hour"] = round(r["wall_s"] / hours, 1)
         r["db_bytes_per_hour"] = int(r["db_bytes"] / hours)
         r["db_mb_per_hour"] = round(r["db_bytes"] / hours / 1e6, 2)

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import defaultdict
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
@@ -134,8 +134,11 @@ def ingest_paths(
     files = discover(paths)
     report = BatchReport()
     timings: dict[str, float] = defaultdict(float)
+    # never more workers than files: one long video then gets every core (decoder and model threads
+    # are sized from opts.workers)
+    workers = max(1, min(opts.workers, len(files)))
+    opts = replace(opts, workers=workers)
     ms = ModelSet(opts)
-    workers = max(1, opts.workers)
     _set_torch_threads(workers)
     done = 0
     bytes_done = 0
@@ -159,6 +162,10 @@ def ingest_paths(
             known = sink_known(media.media_id)
             if known is not None:
                 return "skip", (media, known)
+            with sink_lock:  # two copies of one file in this batch: only the first is ingested
+                if media.media_id in claimed:
+                    return "skip", (media, None)
+                claimed.add(media.media_id)
             result = ingest_file(path, opts, media=media, model_set=ms)
             result.timings["probe"] = result.timings.get("probe", 0.0) + probe_s
             return "ok", result
@@ -170,6 +177,7 @@ def ingest_paths(
 
     # known() is called from workers; serialise it with writes, since the sink is not thread-safe
     sink_lock = threading.Lock()
+    claimed: set[str] = set()
 
     def sink_known(media_id: str) -> MediaRecord | None:
         with sink_lock:
@@ -196,7 +204,8 @@ def ingest_paths(
                     if status == "skip":
                         media, known = payload  # type: ignore[misc]
                         report.skipped += 1
-                        if known.path != media.path:
+                        # moved: the stored path is gone; a second copy elsewhere leaves the record alone
+                        if known is not None and known.path != media.path and not os.path.lexists(known.path):
                             sink.note_path(media.media_id, media.path)
                             report.moved += 1
                     elif status == "ok":

@@ -32,6 +32,10 @@ class IngestOptions:
     device: str = "cpu"
     # files ingested at once; decoders and models release the GIL, so threads use the cores
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    # video sampling: "auto" decodes only the I-frames where the encoder put them often enough
+    # (iframe_gap_max_s, median); "frames" always samples every frame_interval_s (slower, ~decode-all)
+    video_decode: str = "auto"
+    iframe_gap_max_s: float = 10.0
     # seconds between sampled video frames for change detection (1 fps: 27x realtime decode on 2 cores)
     frame_interval_s: float = 1.0
     # short side (px) of the frames used for change detection; change is coarse, small is enough

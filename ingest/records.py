@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -92,6 +92,8 @@ class FileResult:
     episodes: list[EpisodeRecord]
     # model seconds spent per stage, for the batch summary and benchmarks
     timings: dict[str, float] = field(default_factory=dict)
+    # the video's compressed visual memory (ingest.visual.VideoVisual), where the profile has a VLM
+    visual: Any = None
 
 
 class Sink(Protocol):

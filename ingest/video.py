@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import cv2
 import numpy as np
@@ -23,6 +23,7 @@ from ingest.describe import (
     unique_lines,
 )
 from ingest.errors import IngestError
+from ingest.hashing import hamming, phash
 from ingest.records import EpisodeRecord, MediaRecord, Source
 from ingest.segment import FrameFeature, change, frame_feature, group_events, shot_boundaries, split_spans, summarise
 from models.types import Transcript, Word
@@ -35,6 +36,11 @@ log = logging.getLogger(__name__)
 # long side (px) at which keyframes are kept in memory for the models (OCR wants some detail)
 DESCRIBE_PX = 768
 BATCH = 8
+# keyframes described together: bounds the pixels held in memory (~1 MB each) and batches the models
+DESCRIBE_BATCH = 32
+# a keyframe this close (phash bits) to one of the last few described is the same picture: its
+# description is copied, not recomputed (a static shot revisited, a paused camera)
+SAME_PICTURE_BITS = 4
 
 
 @dataclass
@@ -113,38 +119,164 @@ def _resize_long(rgb: np.ndarray, long: int) -> np.ndarray:
     return cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA) if s < 1 else rgb
 
 
-def scan(reader: FrameReader, duration: float, rotation: int, opts: "IngestOptions") -> tuple[list[float], list[float], list[Keyframe]]:
-    """One pass: sample times, change to the previous sample, and the adaptively chosen keyframes."""
+class KeySelector:
+    """The adaptive keyframe rule, fed one sample at a time (both scans use it).
+
+    A sample becomes a keyframe at a cut, where the scene has moved away from the last keyframe
+    (at most max_keyframes_per_min of those), and at least every keyframe_every_s in a static shot.
+    Chosen keyframes are handed to `flush` in batches, so their pixels never pile up in memory.
+    """
+
+    def __init__(self, opts: "IngestOptions", flush: Callable[[list[Keyframe]], None] | None) -> None:
+        self.opts = opts
+        self.flush = flush
+        self.min_gap = 60.0 / max(1, opts.max_keyframes_per_min)
+        self.times: list[float] = []
+        self.changes: list[float] = []
+        self.keys: list[Keyframe] = []
+        self.pending: list[Keyframe] = []
+        self.prev: FrameFeature | None = None
+
+    def add(self, t: float, frame: np.ndarray) -> None:
+        """frame: upright RGB at any size of at least DESCRIBE_PX long side or the source size."""
+        opts = self.opts
+        feat = frame_feature(t, _resize_short(frame, opts.change_short_side))
+        d_prev = change(self.prev, feat) if self.prev is not None else 1.0
+        last = self.keys[-1] if self.keys else None
+        take = (
+            last is None
+            or d_prev >= opts.shot_threshold  # a cut (or a very fast change): always describe
+            or (change(last.feature, feat) >= opts.keyframe_change and t - last.t >= self.min_gap)
+            or t - last.t >= opts.keyframe_every_s
+        )
+        if take:
+            key = Keyframe(t, _resize_long(frame, DESCRIBE_PX), feat)
+            self.keys.append(key)
+            self.pending.append(key)
+            if self.flush is not None and len(self.pending) >= DESCRIBE_BATCH:
+                self.done()
+        self.changes.append(d_prev if self.prev is not None else 0.0)
+        self.times.append(t)
+        self.prev = feat
+
+    def done(self) -> None:
+        if self.flush is not None and self.pending:
+            self.flush(self.pending)
+        self.pending = []
+
+
+def scan(reader: FrameReader, duration: float, rotation: int, opts: "IngestOptions",
+         flush: Callable[[list[Keyframe]], None] | None = None) -> tuple[list[float], list[float], list[Keyframe]]:
+    """One pass at frame_interval_s: sample times, change to the previous sample, adaptive keyframes."""
     step = max(opts.frame_interval_s, 1.0 / reader.fps)
     times = [float(t) for t in np.arange(0.0, max(duration, step / 2), step)]
     index_of = {t: min(reader.n - 1, int(round(t * reader.fps))) for t in times}
-    min_gap = 60.0 / max(1, opts.max_keyframes_per_min)
-    changes: list[float] = []
-    keys: list[Keyframe] = []
-    prev: FrameFeature | None = None
-    kept_times: list[float] = []
+    sel = KeySelector(opts, flush)
     for b in range(0, len(times), BATCH):
         chunk = times[b:b + BATCH]
         frames = reader.get([index_of[t] for t in chunk])
         for t, frame in zip(chunk, frames):
-            frame = _upright(frame, rotation)
-            feat = frame_feature(t, _resize_short(frame, opts.change_short_side))
-            d_prev = change(prev, feat) if prev is not None else 1.0
-            last = keys[-1] if keys else None
-            take = (
-                last is None
-                or d_prev >= opts.shot_threshold  # a cut (or a very fast change): always describe
-                or (change(last.feature, feat) >= opts.keyframe_change and t - last.t >= min_gap)
-                or t - last.t >= opts.keyframe_every_s
-            )
-            if take:
-                keys.append(Keyframe(t, _resize_long(frame, DESCRIBE_PX), feat))
-            changes.append(d_prev if prev is not None else 0.0)
-            kept_times.append(t)
-            prev = feat
-    if not kept_times:
+            sel.add(t, _upright(frame, rotation))
+    sel.done()
+    if not sel.times:
         raise IngestError("the video stream has no frames that can be decoded (truncated?)")
-    return kept_times, changes, keys
+    return sel.times, sel.changes, sel.keys
+
+
+# --- keyframes-only decoding ----------------------------------------------------------------------
+# An encoder puts an I-frame at every scene change (x264's scenecut, phones' encoders) and at least
+# every GOP (1-2 s on phones, 8-10 s for x264 defaults). Decoding only those is ~100x cheaper than
+# decoding every frame (10 min of 720p in ~2 s here), and their spacing is itself adaptive: dense
+# where the picture changes. Files whose I-frames are too sparse for that use the 1 fps scan.
+
+def iframe_times(path: Path) -> list[float] | None:
+    """Presentation times of the video stream's keyframe packets (demuxing only, no decoding)."""
+    import av
+
+    try:
+        with av.open(os.fsdecode(path), metadata_errors="ignore") as c:
+            if not c.streams.video:
+                return None
+            s = c.streams.video[0]
+            tb = float(s.time_base or 0) or 1 / 90000
+            start = s.start_time or 0
+            out = [float((p.pts - start) * tb) for p in c.demux(s) if p.is_keyframe and p.pts is not None]
+    except Exception as e:  # broken container: the 1 fps scan reports it properly
+        log.info("%s: keyframe index unreadable (%s)", os.fsdecode(path), e)
+        return None
+    return sorted(out)
+
+
+def iframes_usable(times: Sequence[float] | None, duration: float, opts: "IngestOptions") -> bool:
+    if not times or len(times) < 2:
+        return False
+    gaps = np.diff(np.asarray(list(times) + [duration]))
+    return float(np.median(gaps)) <= opts.iframe_gap_max_s and float(np.max(gaps)) <= 2 * opts.keyframe_every_s
+
+
+def _frame_size(w: int, h: int, long_side: int) -> tuple[int, int]:
+    s = min(1.0, long_side / max(w, h))
+    return max(2, int(round(w * s / 2)) * 2), max(2, int(round(h * s / 2)) * 2)
+
+
+def scan_iframes(path: Path, rotation: int, opts: "IngestOptions",
+                 flush: Callable[[list[Keyframe]], None] | None = None) -> tuple[list[float], list[float], list[Keyframe]]:
+    """Like `scan`, sampling the I-frames only, each converted straight to DESCRIBE_PX (no full-size copy)."""
+    import av
+
+    sel = KeySelector(opts, flush)
+    with av.open(os.fsdecode(path), metadata_errors="ignore") as c:
+        s = c.streams.video[0]
+        s.codec_context.skip_frame = "NONKEY"
+        s.thread_type = "AUTO"
+        w, h = _frame_size(s.codec_context.width, s.codec_context.height, DESCRIBE_PX)
+        start = float(s.start_time * s.time_base) if s.start_time is not None else 0.0
+        for frame in c.decode(s):
+            if frame.time is None:
+                continue
+            rgb = frame.to_ndarray(format="rgb24", width=w, height=h)
+            sel.add(max(0.0, float(frame.time) - start), _upright(rgb, rotation))
+    sel.done()
+    if not sel.times:
+        raise IngestError("the video stream has no frames that can be decoded (truncated?)")
+    return sel.times, sel.changes, sel.keys
+
+
+def refine_cut_linear(path: Path, rotation: int, t0: float, t1: float, opts: "IngestOptions") -> float:
+    """The exact frame of a cut between samples t0 and t1: decode [t0, t1] once at low resolution and
+    put the cut before the frame that differs most from its predecessor (t0 is an I-frame in
+    keyframe mode, so the seek costs nothing extra)."""
+    import av
+
+    best, best_t = -1.0, (t0 + t1) / 2
+    try:
+        with av.open(os.fsdecode(path), metadata_errors="ignore") as c:
+            s = c.streams.video[0]
+            s.thread_type = "AUTO"
+            s.codec_context.skip_loop_filter = "ALL"  # faster, and blur does not change a histogram
+            tb = float(s.time_base)
+            start = float(s.start_time * s.time_base) if s.start_time is not None else 0.0
+            c.seek(int((t0 + start) / tb), stream=s, backward=True)
+            w, h = _frame_size(s.codec_context.width, s.codec_context.height, 2 * opts.change_short_side)
+            prev: FrameFeature | None = None
+            for frame in c.decode(s):
+                if frame.time is None:
+                    continue
+                t = float(frame.time) - start
+                if t < t0 - 1e-3:
+                    continue
+                feat = frame_feature(t, _resize_short(_upright(frame.to_ndarray(format="rgb24", width=w, height=h), rotation),
+                                                      opts.change_short_side))
+                if prev is not None:
+                    d = change(prev, feat)
+                    if d > best:
+                        best, best_t = d, (prev.t + t) / 2
+                prev = feat
+                if t >= t1 - 1e-3:
+                    break
+    except Exception as e:  # refinement is a bonus: keep the midpoint
+        log.debug("cut refinement failed: %s", e)
+    return best_t
 
 
 def refine_cut(reader: FrameReader, rotation: int, t0: float, t1: float, opts: "IngestOptions", rounds: int = 3) -> float:
@@ -209,41 +341,80 @@ def ingest_video(path: Path, media: MediaRecord, opts: "IngestOptions", ms: Mode
     from ingest.pipeline import rel_to_home, thumbs_dir
 
     threads = max(1, (os.cpu_count() or 1) // max(1, opts.workers))
+    folder = thumbs_dir(opts, media.media_id)
+    recent: list[Keyframe] = []  # the last few described keyframes, for copying a repeated picture's description
+    n_saved = 0
+
+    def describe(batch: list[Keyframe]) -> None:
+        """Describe a batch of keyframes, write their JPEGs and drop their pixels (streaming: memory stays flat)."""
+        nonlocal n_saved
+        with watch.stage("hash"):
+            hashes = [phash(k.rgb) for k in batch]
+        todo: list[int] = []
+        for i, (k, h) in enumerate(zip(batch, hashes)):
+            same = next((r for r in reversed(recent) if r.info and hamming(r.info.phash, h) <= SAME_PICTURE_BITS), None)
+            if same is not None:
+                k.info = same.info
+            else:
+                todo.append(i)
+        with watch.stage("ocr_gate"):
+            run_ocr = [opts.ocr == "always" or (opts.ocr == "auto" and text_likely(batch[i].rgb)) for i in todo]
+        infos = describe_images([batch[i].rgb for i in todo], ms, watch, ocr=run_ocr)
+        for i, info in zip(todo, infos):
+            batch[i].info = info
+        with watch.stage("thumbs"):
+            for k in batch:
+                key_path = folder / f"key_{n_saved:04d}_{k.t:08.2f}.jpg"
+                save_jpeg(k.rgb, key_path, opts.keyframe_px)
+                if n_saved == 0:
+                    save_jpeg(k.rgb, folder / "thumb.jpg", opts.thumb_px)
+                    media.thumbnail = rel_to_home(opts, folder / "thumb.jpg")
+                n_saved += 1
+                k.path = rel_to_home(opts, key_path)
+                k.rgb = np.empty((0, 0, 3), np.uint8)  # free the pixels now the JPEG is written
+                recent.append(k)
+        del recent[:-8]
+
+    reader: FrameReader | None = None
+    iframes = iframe_times(path) if opts.video_decode == "auto" else None
     with watch.stage("decode"):
-        reader = FrameReader(path, threads)
-        duration = media.duration_s or reader.n / reader.fps
-        times, changes, keys = scan(reader, duration, media.rotation, opts)
-        if media.rotation % 180:
-            media.width, media.height = media.height, media.width
+        duration = media.duration_s
+        if iframes and not duration:
+            duration = iframes[-1]
+    keyframe_mode = iframes_usable(iframes, duration, opts)
+    if keyframe_mode:
+        try:
+            with watch.stage("decode"):
+                times, changes, keys = scan_iframes(path, media.rotation, opts, flush=describe)
+        except Exception as e:  # a decoder error on some file: the 1 fps scan reads it or says why not
+            log.info("%s: keyframes-only decoding failed (%s); scanning at 1 fps", os.fsdecode(path), e)
+            keyframe_mode = False
+            recent.clear()
+            n_saved = 0
+    if not keyframe_mode:
+        with watch.stage("decode"):
+            reader = FrameReader(path, threads)
+            duration = media.duration_s or reader.n / reader.fps
+            times, changes, keys = scan(reader, duration, media.rotation, opts, flush=describe)
+    if media.rotation % 180:
+        media.width, media.height = media.height, media.width
     with watch.stage("segment"):
-        cuts = _refine(reader, media.rotation, times, shot_boundaries(times, changes, opts.shot_threshold), opts)
+        rough = shot_boundaries(times, changes, opts.shot_threshold)
+        if reader is not None:
+            cuts = _refine(reader, media.rotation, times, rough, opts)
+        else:
+            cuts = [_refine_linear(path, media.rotation, times, c, opts) for c in rough]
         spans = split_spans(0.0, duration, cuts, opts.segment_max_s)
     del reader
-    with watch.stage("ocr_gate"):
-        run_ocr = [opts.ocr == "always" or (opts.ocr == "auto" and text_likely(k.rgb)) for k in keys]
-    infos = describe_images([k.rgb for k in keys], ms, watch, ocr=run_ocr)
-    folder = thumbs_dir(opts, media.media_id)
-    with watch.stage("thumbs"):
-        for n, (k, info) in enumerate(zip(keys, infos)):
-            k.info = info
-            key_path = folder / f"key_{n:04d}_{k.t:08.2f}.jpg"
-            save_jpeg(k.rgb, key_path, opts.keyframe_px)
-            k.path = rel_to_home(opts, key_path)
-            k.rgb = np.empty((0, 0, 3), np.uint8)  # free the pixels now the JPEG is written
-        if keys:
-            thumb = folder / "thumb.jpg"
-            save_jpeg(_load_rgb(opts.home / keys[0].path), thumb, opts.thumb_px)
-            media.thumbnail = rel_to_home(opts, thumb)
     transcript = transcribe_track(path, ms, watch) if media.has_audio else None
     words = words_of(transcript)
     return build_episodes(media, spans, keys, words, transcript, opts, kind="video")
 
 
-def _load_rgb(path: Path) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"))
+def _refine_linear(path: Path, rotation: int, times: list[float], c: float, opts: "IngestOptions") -> float:
+    i = next((j for j, t in enumerate(times) if t > c), len(times) - 1)
+    t0, t1 = times[max(0, i - 1)], times[i]
+    return refine_cut_linear(path, rotation, t0, t1, opts) if t1 > t0 else c
 
 
 def _refine(reader: FrameReader, rotation: int, times: list[float], cuts: list[float], opts: "IngestOptions") -> list[float]:

@@ -18,13 +18,13 @@ import re
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from lifelog.memory import MIN_SCORE
 from lifelog.schema import Answer, Citation, Filters, Hit, Step
-from lifelog.timeparse import parse_time
+from lifelog.timeparse import MONTHS, parse_time
 
 if TYPE_CHECKING:
     from lifelog.memory import Memory
@@ -40,14 +40,31 @@ QUESTION_WORDS = re.compile(
     r"^\s*(what|where|when|who|which|how many|how|did|do|does|is|was|were|show me|find|tell me)\b", re.I)
 
 
+# words that carry no content of their own in a question to a memory
+GENERIC = set("""a an the i me my mine we our you your it its this that these those of in on at to from for with by and or
+what whats which who whom whose where when how why many much did do does done is was were are be been am have had has
+show find tell give list any some all thing things something anything stuff time times first last latest earliest
+after before then next take took taken photograph photographed photos photo pictures picture pics pic shot shots
+film filmed video videos clip clips record recorded recording recordings voice note notes memo memos audio
+see saw seen say said hear heard go went get got make made day today yesterday there here please can could would
+""".split())
+
+
 @dataclass(frozen=True)
 class ParsedQuestion:
-    text: str  # what to search for: the question without its time and kind words
+    text: str  # what to search for: the question without its time, place and kind words
     filters: Filters
     time_phrase: str = ""
+    intent: str = "find"  # find, count, first, last, after, before
+    anchor: str = ""  # for after/before: what the question is relative to ("the café")
+
+    @property
+    def content_words(self) -> set[str]:
+        return {w for w in re.findall(r"[\w']+", self.text.lower()) if w not in GENERIC and len(w) > 1}
 
 
-def parse_question(question: str, now: datetime) -> ParsedQuestion:
+def parse_question(question: str, now: datetime, places: Sequence[str] = ()) -> ParsedQuestion:
+    """Time range, media kind, place, and what kind of answer is wanted (a fact, a count, an order)."""
     text = question.strip()
     filters = Filters()
     phrase = ""
@@ -60,8 +77,25 @@ def parse_question(question: str, now: datetime) -> ParsedQuestion:
     kinds = tuple(k for k, words in KIND_WORDS.items() if any(re.search(rf"\b{w}s?\b", low) for w in words))
     if kinds:
         filters = replace(filters, kinds=kinds)
+    for place in sorted(places, key=len, reverse=True):
+        m = re.search(rf"\b(in|at|from|near)\s+({re.escape(place.lower())})\b", text.lower())
+        if m:
+            filters = replace(filters, place=place)
+            text = text[:m.start()] + " " + text[m.end():]
+            break
+    intent, anchor = "find", ""
+    if re.search(r"\bhow many\b|\bhow often\b|\bnumber of\b", low):
+        intent = "count"
+    elif re.search(r"\b(first|earliest)\b", low):
+        intent = "first"
+    elif re.search(r"\b(last|latest|most recent)\b", low) and not re.search(r"\blast (week|month|year|night|" +
+                                                                             "|".join(MONTHS) + r")\b", low):
+        intent = "last"
+    m = re.search(r"\b(after|before)\s+(.+?)[?.!]*$", text, flags=re.I)
+    if m and intent == "find" and m.group(2).strip().lower() not in ("lunch", "dinner", "breakfast"):
+        intent, anchor = m.group(1).lower(), m.group(2).strip()
     text = re.sub(r"\s+", " ", text).strip(" ?.!") or question
-    return ParsedQuestion(text=text, filters=filters, time_phrase=phrase)
+    return ParsedQuestion(text=text, filters=filters, time_phrase=phrase, intent=intent, anchor=anchor)
 
 
 def _step(n: int, memory: str, scale: str, query: str, filters: Filters, hits: list[Hit], decision: str) -> Step:
@@ -116,8 +150,19 @@ def adaptive(mem: Memory, parsed: ParsedQuestion) -> tuple[list[Hit], list[Step]
 
 
 def flat(mem: Memory, parsed: ParsedQuestion, question: str) -> tuple[list[Hit], list[Step]]:
+    """The baseline: one vector search at the segment scale, no cut-off, no filters."""
     hits = mem.search(question, scale="segment", min_score=None, limit=mem.settings.top_k)
-    return hits, [_step(1, "episodic", "segment", question, Filters(), hits, "answer from the top hits")]
+    return hits, [_step(1, "episodic", "segment", question, Filters(), hits, "top hits to the LLM")]
+
+
+def flat_answer(mem: Memory, question: str, hits: list[Hit]) -> tuple[str, bool]:
+    """Plain RAG: the top hits as context, the profile's LLM writes the answer."""
+    context = "\n".join(f"[{i + 1}] ({h.kind}, {describe_when(h)}{', ' + h.place if h.place else ''}) "
+                        f"{(h.transcript or h.ocr or h.title)[:300]}" for i, h in enumerate(hits[:5]))
+    prompt = (f"Memories:\n{context}\n\nQuestion: {question}\nAnswer in one short sentence using only the "
+              f"memories. If they do not contain the answer, say: I don't know.")
+    text = mem.model("llm").chat([{"role": "user", "content": prompt}], max_tokens=48)
+    return text, bool(re.search(r"\b(don't|do not|cannot|can't) (know|tell|find)|not (mentioned|in the memories)", text, re.I))
 
 
 def _sentences(text: str) -> list[str]:
@@ -167,24 +212,157 @@ def extract(mem: Memory, question: str, hits: list[Hit]) -> tuple[Hit, str, str]
 KIND_NAMES = {"audio": "recording", "video": "video", "photo": "photo"}
 
 
+VISUAL_QUESTION = re.compile(
+    r"\b(colou?r|wear(ing)?|look(ed)? like|shape|what was on|on the (table|stove|wall|floor)|was the .+ (on|off|open|closed)|"
+    r"how many (people|persons|cups|things)|what .* holding|what did .* look)\b", re.I)
+
+
+def read_visual(mem: Memory, question: str, hits: list[Hit], steps: list[Step]) -> Any:
+    """The visual memory round: when the question asks for visual detail that captions and tags lose
+    ("what colour was the mug?"), ask the VLM over the compressed visual memory of the best videos."""
+    if not VISUAL_QUESTION.search(question):
+        return None
+    videos = [h for h in hits if h.kind == "video"][:3]
+    if mem.spec("caption").family != "hf-vlm":
+        steps.append(Step(round=len(steps) + 1, memory="visual", scale="video", query=question, filters="",
+                          hits=[], decision="skipped: the profile has no vision-language model (lifelog models pull full)"))
+        return None
+    if not videos:
+        return None
+    from lifelog.visual import ask_visual
+
+    answer = ask_visual(mem, question, [h.episode_id for h in videos])
+    steps.append(Step(round=len(steps) + 1, memory="visual", scale="video/event", query=question, filters="",
+                      hits=[(answer.key, round(answer.confidence, 3))] if answer else [],
+                      decision=f"VLM over visual memory: {answer.text!r}" if answer else "no visual memory stored"))
+    return answer
+
+
+def visual_answer(va: Any, hits: list[Hit], steps: list[Step], done: Any) -> Answer:
+    video = next((h for h in hits if h.media_id == va.media_id), None)
+    if video is None:
+        return done(va.text, [], steps, va.confidence)
+    cite = Citation(media_id=va.media_id, path=video.path, kind="video", start_s=va.start_s, end_s=va.end_s,
+                    time=video.start, snippet=f"seen: {va.text}", thumbnail=video.thumbnail, place=video.place,
+                    episode_id=video.episode_id, score=round(va.confidence, 4), utc_offset_min=video.utc_offset_min)
+    return done(f"{va.text} (seen in the video of {describe_when(video)}, from its visual memory)", [cite],
+                steps, va.confidence)
+
+
+def _citation(h: Hit, snippet: str) -> Citation:
+    return Citation(
+        media_id=h.media_id, path=h.path, kind=h.kind, start_s=h.offset_start, end_s=h.offset_end, time=h.start,
+        snippet=snippet, thumbnail=h.thumbnail, place=h.place, episode_id=h.episode_id, score=h.score,
+        utc_offset_min=h.utc_offset_min,
+    )
+
+
+def _label(h: Hit) -> str:
+    what = h.transcript.strip() or h.ocr.split(" / ")[0] or h.title
+    return f"{KIND_NAMES.get(h.kind, h.kind)} {describe_when(h)}{' at ' + h.place if h.place else ''}: {what[:80]}"
+
+
+def candidates_for(mem: Memory, parsed: ParsedQuestion, steps: list[Step]) -> list[Hit]:
+    """For counting and ordering: every episode the filters allow when the question names nothing
+    else ("how many photos did I take in Madrid"), else the relevant ones ("the first time I saw a cat")."""
+    if not parsed.content_words:
+        hits = mem.browse(parsed.filters)
+        steps.append(_step(len(steps) + 1, "episodic", "segment", "(all)", parsed.filters, hits,
+                           f"{len(hits)} episodes match the filters"))
+        return hits
+    hits, more = adaptive(mem, parsed)
+    steps.extend(more)
+    return sorted([h for h in hits if sufficient(h)], key=lambda h: h.start)
+
+
 def answer_question(mem: Memory, question: str, *, agent: str, now: datetime) -> Answer:
     t0 = time.perf_counter()
     if not question.strip():
         raise ValueError("the question is empty")
-    parsed = parse_question(question, now)
-    if agent == "flat":
-        hits, steps = flat(mem, parsed, question)
-    elif agent == "adaptive":
-        hits, steps = adaptive(mem, parsed)
-    else:
+    if agent not in ("adaptive", "flat"):
         raise ValueError(f"unknown agent {agent!r}: choose adaptive or flat")
-    if agent == "adaptive":
-        hits = [h for h in hits if sufficient(h)]
+
+    def done(text: str, citations: list[Citation], steps: list[Step], confidence: float) -> Answer:
+        return Answer(question=question, text=text, abstained=not citations, citations=citations, steps=steps,
+                      agent=agent, seconds=time.perf_counter() - t0, confidence=confidence)
+
+    if agent == "flat":
+        parsed = parse_question(question, now)
+        hits, steps = flat(mem, parsed, question)
+        if not hits:
+            return done("I don't know: memory is empty.", [], steps, 0.0)
+        text, declined = flat_answer(mem, question, hits)
+        return done(text, [] if declined else [_citation(h, (h.transcript or h.title)[:200]) for h in hits[:3]],
+                    steps, 0.0 if declined else hits[0].score)
+
+    parsed = parse_question(question, now, mem.places())
+    where = f" {parsed.time_phrase}" if parsed.time_phrase else ""
+    unknown = f"I don't know: nothing in memory matches that{where}."
+    steps: list[Step] = []
+
+    if parsed.intent == "count":
+        hits = candidates_for(mem, parsed, steps)
+        if not hits:
+            return done(f"None: nothing in memory matches that{where}.", [], steps, 0.0)
+        by_media: dict[str, Hit] = {}
+        for h in hits:
+            by_media.setdefault(h.media_id or h.episode_id, h)
+        items = list(by_media.values())
+        kinds = {KIND_NAMES.get(h.kind, h.kind) for h in items}
+        noun = kinds.pop() if len(kinds) == 1 else "item"
+        text = f"{len(items)} {noun}{'s' * (len(items) != 1)}{where}: " + "; ".join(_label(h) for h in items[:5])
+        return done(text, [_citation(h, _label(h)) for h in items[:5]], steps, 1.0)
+
+    if parsed.intent in ("first", "last"):
+        hits = candidates_for(mem, parsed, steps)
+        if not hits:
+            return done(unknown, [], steps, 0.0)
+        h = hits[0] if parsed.intent == "first" else hits[-1]
+        text = f"The {parsed.intent} one{where}: {_label(h)}"
+        return done(text, [_citation(h, _label(h))], steps, h.score)
+
+    if parsed.intent in ("after", "before"):
+        anchor_q = replace(parsed, text=parsed.anchor, intent="find")
+        anchors, more = adaptive(mem, anchor_q)
+        steps.extend(more)
+        anchors = [h for h in anchors if sufficient(h)]
+        if not anchors:
+            return done(f"I don't know: I find nothing in memory about {parsed.anchor}.", [], steps, 0.0)
+        a = anchors[0]
+        window = (replace(parsed.filters, start=a.end, end=a.end + timedelta(days=1)) if parsed.intent == "after"
+                  else replace(parsed.filters, start=a.start - timedelta(days=1), end=a.start))
+        around = [h for h in mem.browse(window) if h.media_id != a.media_id]
+        steps.append(_step(len(steps) + 1, "episodic", "segment", "(next in time)", window, around,
+                           f"{parsed.intent} {a.title[:40]}"))
+        if not around:
+            return done(f"Nothing in memory {parsed.intent} {_label(a)}.", [_citation(a, _label(a))], steps, a.score)
+        h = around[0] if parsed.intent == "after" else around[-1]
+        text = f"{parsed.intent.capitalize()} that ({_label(a)}), next: {_label(h)}"
+        return done(text, [_citation(h, _label(h)), _citation(a, _label(a))], steps, min(a.score, 1.0))
+
+    has_filters = bool(parsed.filters.start or parsed.filters.place or parsed.filters.kinds)
+    if not parsed.content_words and has_filters:
+        # "where was I on 10 April 2015?", "what did I record in Cascais?": the filters are the question
+        hits = mem.browse(parsed.filters)
+        steps.append(_step(1, "episodic", "segment", "(all)", parsed.filters, hits,
+                           f"{len(hits)} episodes match the filters"))
+        if not hits:
+            return done(unknown, [], steps, 0.0)
+        by_media: dict[str, Hit] = {}
+        for h in hits:
+            by_media.setdefault(h.media_id or h.episode_id, h)
+        items = list(by_media.values())
+        text = "; ".join(_label(h) for h in items[:3]) + (f" (and {len(items) - 3} more)" if len(items) > 3 else "")
+        return done(text, [_citation(h, _label(h)) for h in items[:3]], steps, 1.0)
+
+    hits, more = adaptive(mem, parsed)
+    steps.extend(more)
+    visual = read_visual(mem, question, hits, steps)
+    if visual is not None:
+        return visual_answer(visual, hits, steps, done)
+    hits = [h for h in hits if sufficient(h)]
     if not hits:
-        where = f" {parsed.time_phrase}" if parsed.time_phrase else ""
-        return Answer(question=question, text=f"I don't know: nothing in memory matches that{where}.",
-                      abstained=True, citations=[], steps=steps, agent=agent,
-                      seconds=time.perf_counter() - t0, confidence=0.0)
+        return done(unknown, [], steps, 0.0)
     best = hits[0]
     near = [h for h in hits[:3] if h.score >= best.score - 0.15]
     top, source, snippet = extract(mem, parsed.text, near)
@@ -198,15 +376,6 @@ def answer_question(mem: Memory, question: str, *, agent: str, now: datetime) ->
         text = f"The {kind} from {when}{place} shows the text \u201c{snippet}\u201d."
     else:
         text = f"{snippet} ({kind}, {when}{place})"
-    citations = []
-    for h in hits[:3]:
-        if h is not top and h.score < best.score - 0.15:
-            continue
-        citations.append(Citation(
-            media_id=h.media_id, path=h.path, kind=h.kind, start_s=h.offset_start, end_s=h.offset_end,
-            time=h.start, snippet=snippet if h is top else (h.transcript or h.title or h.text)[:200],
-            thumbnail=h.thumbnail, place=h.place, episode_id=h.episode_id, score=h.score,
-            utc_offset_min=h.utc_offset_min,
-        ))
-    return Answer(question=question, text=text, abstained=False, citations=citations, steps=steps, agent=agent,
-                  seconds=time.perf_counter() - t0, confidence=top.score)
+    citations = [_citation(h, snippet if h is top else (h.transcript or h.title or h.text)[:200])
+                 for h in hits[:3] if h is top or h.score >= best.score - 0.15]
+    return done(text, citations, steps, top.score)

@@ -179,6 +179,28 @@ def cmd_reindex(mem: Memory, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(mem: Memory, args: argparse.Namespace) -> int:
+    from lifelog.evaluate import evaluate, format_table, load_questions
+
+    questions, now = load_questions(Path(args.questions))
+    agents = args.agents.split(",")
+    reports = evaluate(mem, questions, agents=agents, now=mem.settings.now or now,
+                       progress=lambda a, i, n: print(f"\r{a}: {i}/{n}", end="", file=sys.stderr))
+    print(file=sys.stderr)
+    print(format_table(reports))
+    if args.verbose:
+        for r in reports:
+            for o in r.outcomes:
+                mark = "ok  " if o.correct else "MISS"
+                print(f"{mark} [{r.agent}] {o.question.q}  ->  {o.answer[:110]}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"summary": [r.summary() for r in reports], "outcomes": [
+            {"agent": o.agent, "q": o.question.q, "answer": o.answer, "correct": o.correct, "abstained": o.abstained,
+             "evidence_hit": o.evidence_hit, "seconds": round(o.seconds, 4)} for r in reports for o in r.outcomes]},
+            indent=1))
+    return 0
+
+
 def cmd_ui(mem: Memory, args: argparse.Namespace) -> int:
     from ui.app import launch
 
@@ -244,6 +266,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("reindex", help="recompute vector columns after a model change (no re-ingest)")
     s.set_defaults(func=cmd_reindex)
+
+    s = sub.add_parser("eval", help="score the agents on a question file over this library")
+    s.add_argument("questions", help="a YAML question file (see benchmarks/questions.yaml)")
+    s.add_argument("--agents", default="adaptive,flat", help="comma-separated: adaptive,flat")
+    s.add_argument("--verbose", "-v", action="store_true", help="print every question's answer")
+    s.add_argument("--json", help="write the results to this file")
+    s.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("ui", help="open the desktop app in the browser (127.0.0.1)")
     s.add_argument("--port", type=int, help="port (LIFELOG_PORT; default 7860)")

@@ -5,7 +5,7 @@ is fast enough (MODELS.md: 37 ms at 20k x 512-d) and exact, so no vector index i
 each vector column gets an IVF_PQ index, queried with a refine step that re-ranks the PQ
 candidates with the full vectors (MODELS.md at 1M x 512-d: recall@10 0.60 without refine, 0.986
 with nprobes 50 + refine 10 at p95 13 ms; IVF_HNSW_SQ builds several times slower for the same
-recall). Scalar indexes (BTREE on `start`, `end`, `media_id`, `duplicate_of`; BITMAP on `scale`) make time-window and
+recall). Scalar indexes (BTREE on `start`, `end`, `media_id`; BITMAP on `scale`) make time-window and
 per-file filters cheap, and the full-text index serves `text`.
 
 Filtered search: an IVF index probes partitions chosen for the query vector, and a selective
@@ -42,21 +42,25 @@ class IndexPolicy:
     # rows from which a vector index pays off; below it exact search is fast and exact
     min_rows: int = 50_000
     vector_index: VectorIndexType = "IVF_PQ"
-    # IVF partitions = rows / this; ~1000 rows per partition at 1M (lance's IVF_PQ default size)
-    rows_per_partition: int = 1024
-    # PQ: 8 dimensions per sub-vector (384-d -> 48 bytes per row); refine recovers the rest
-    dims_per_sub_vector: int = 8
+    # IVF partitions = rows / this (244 at 1M): k-means training cost grows with partitions x rows,
+    # and on 2 cores 1000 partitions at 1M is a build of many minutes
+    rows_per_partition: int = 4096
+    # PQ: 16 dimensions per sub-vector (384-d -> 24 bytes per row); refine re-ranks with the full
+    # vectors. 8 per sub-vector doubled the build time (188 s vs 96 s at 60k, loaded machine)
+    dims_per_sub_vector: int = 16
     # query knobs for an unfiltered top-k (benchmarks/bench_search_scale.py measured them)
-    nprobes: int = 40
-    refine_factor: int = 10
+    nprobes: int = 20
+    refine_factor: int = 20
     ef: int = 100  # IVF_HNSW_SQ only
     # a filter matching fewer rows than this is searched exactly (reads only those vectors)
     exact_below: int = 20_000
     # a filter keeping a fraction f of the rows probes nprobes / f partitions, up to this
     max_nprobes: int = 400
     # time windows are written `"end" >= a AND start < b` (lifelog.schema.Filters): both ends need an
-    # index for the filter to be answered without a scan; duplicate_of = '' is in every app query
-    scalar_btree: tuple[str, ...] = ("start", "end", "media_id", "duplicate_of")
+    # index for the filter to be answered without a scan. Not duplicate_of: `duplicate_of = ''` (in
+    # every app query) matches nearly all rows, and indexing it made a 1-month query 2.5x slower
+    # (the index returns every row id; unindexed, it is rechecked on the few rows the time matched)
+    scalar_btree: tuple[str, ...] = ("start", "end", "media_id")
     scalar_bitmap: tuple[str, ...] = ("scale",)  # a handful of values: a bitmap is smaller and faster
     fts_column: str = "text"
 

@@ -201,6 +201,19 @@ class Memory:
         where = "media_id IN (" + ", ".join("'" + i + "'" for i in ids) + ")"
         return {m.media_id: (m.path, m.utc_offset_min) for m in self.store.all_media(where)}
 
+    def browse(self, filters: Filters, *, scale: str | None = "segment", limit: int = 200) -> list[Hit]:
+        """Every episode that matches the filters, in time order (no relevance ranking)."""
+        rows = self.store.episodes(filters.where(scale), limit=limit,
+                                   columns=[c for c in self.store.episode_table.schema.names if not c.endswith("_vector")])
+        rows.sort(key=lambda r: r["start"])
+        media = self._paths(rows)
+        return [hit_from_row(r, media, self.settings.home) for r in rows]
+
+    def places(self) -> list[str]:
+        """Every place name (and each part of it: town, region, country) that episodes carry."""
+        rows = self.store.episodes("place != ''", columns=["place"])
+        return sorted({part.strip() for r in rows for part in r["place"].split(",") if part.strip()})
+
     def ask(self, question: str, *, agent: str | None = None, now: datetime | None = None) -> Answer:
         """Answer a question from memory with citations, or abstain."""
         from lifelog.agent import answer_question
@@ -306,18 +319,23 @@ def fuse(query: np.ndarray, vector_rows: list[dict], keyword_rows: list[dict],
         score = max(0.0, min(1.0, sim + bonus))
         if min_score is not None and score < min_score:
             continue
-        hits.append(Hit(
-            episode_id=r["episode_id"], scale=r["scale"], kind=r["kind"], media_id=r["media_id"],
-            path=media.get(r["media_id"], ("", None))[0], start=r["start"], end=r["end"],
-            utc_offset_min=media.get(r["media_id"], ("", None))[1],
-            offset_start=float(r["offset_start"] or 0), offset_end=float(r["offset_end"] or 0),
-            title=r["title"] or "", text=r["text"] or "", transcript=r["transcript"] or "", ocr=r["ocr"] or "",
-            thumbnail=str(home / r["thumbnail"]) if r["thumbnail"] else "", place=r["place"] or "",
-            lat=r["lat"], lon=r["lon"], score=round(score, 4), similarity=round(sim, 4),
-            keyword_score=round(kw, 4), parent_id=r["parent_id"] or "",
-        ))
+        hits.append(hit_from_row(r, media, home, score=score, similarity=sim, keyword=kw))
     hits.sort(key=lambda h: h.score, reverse=True)
     return hits[:limit]
+
+
+def hit_from_row(r: dict, media: dict[str, tuple[str, int | None]], home: Path, *, score: float = 0.0,
+                 similarity: float = 0.0, keyword: float = 0.0) -> Hit:
+    path, offset = media.get(r["media_id"], ("", None))
+    return Hit(
+        episode_id=r["episode_id"], scale=r["scale"], kind=r["kind"], media_id=r["media_id"], path=path,
+        start=r["start"], end=r["end"], offset_start=float(r["offset_start"] or 0),
+        offset_end=float(r["offset_end"] or 0), title=r["title"] or "", text=r["text"] or "",
+        transcript=r["transcript"] or "", ocr=r["ocr"] or "",
+        thumbnail=str(home / r["thumbnail"]) if r["thumbnail"] else "", place=r["place"] or "",
+        lat=r["lat"], lon=r["lon"], score=round(score, 4), similarity=round(similarity, 4),
+        keyword_score=round(keyword, 4), parent_id=r["parent_id"] or "", utc_offset_min=offset,
+    )
 
 
 def episode_from_row(row: dict) -> EpisodeRecord:

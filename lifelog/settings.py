@@ -47,6 +47,9 @@ class Settings:
     max_rounds: int = 4
     # results per search
     top_k: int = 8
+    # StreamMem visual memory: tokens kept per video (and per event) and frames per encoding chunk
+    visual_budget_tokens: int = 512
+    visual_chunk_frames: int = 8
     # "now" for resolving "yesterday" and "last April"; None means the clock (tests pin it)
     now: datetime | None = None
     # the UI's address; loopback only unless the user says otherwise
@@ -82,7 +85,7 @@ def _coerce(name: str, value: Any) -> Any:
         return None
     if name in ("home", "model_cache"):
         return Path(str(value)).expanduser()
-    if name in ("workers", "max_rounds", "top_k", "port"):
+    if name in ("workers", "max_rounds", "top_k", "port", "visual_budget_tokens", "visual_chunk_frames"):
         try:
             return int(value)
         except ValueError:

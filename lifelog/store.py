@@ -184,6 +184,12 @@ class Store:
             self._delete_episodes(f"media_id = {_quote(media.media_id)}")
             if result.episodes:
                 self.episode_table.add(self._episode_table(result.episodes))
+            if result.visual is not None or self._has_visual_table():
+                from lifelog import visual  # loads torch: only when there is visual memory
+
+                visual.delete(self, media.media_id)
+                if result.visual is not None:
+                    visual.save_video(self, media.media_id, result.visual.video, result.visual.events)
             self._upsert_media(media)
             stale = self.media_table.search().where(
                 f"path = {_quote(media.path)} AND media_id != {_quote(media.media_id)}"
@@ -277,9 +283,16 @@ class Store:
         self.episode_table.delete(where)
         self._fts_ready = False
 
+    def _has_visual_table(self) -> bool:
+        return "visual_memory" in self._table_names()
+
     def forget(self, media_id: str) -> None:
         """Remove a file and all its episodes from memory."""
         with self._lock:
+            if self._has_visual_table():
+                from lifelog import visual
+
+                visual.delete(self, media_id)
             self._delete_episodes(f"media_id = {_quote(media_id)}")
             self.media_table.delete(f"media_id = {_quote(media_id)}")
 
