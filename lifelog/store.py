@@ -22,9 +22,9 @@ from typing import Any, Callable, Iterable, Sequence
 import lancedb
 import numpy as np
 import pyarrow as pa
-from lancedb.index import FTS
 
 from ingest.records import EpisodeRecord, FileResult, MediaRecord, Source
+from lifelog import indexes
 
 MEDIA_TABLE = "media"
 EPISODE_TABLE = "episodes"
@@ -157,7 +157,7 @@ class Store:
             )
         self.media_table = self.db.open_table(MEDIA_TABLE)
         self.episode_table = self.db.open_table(EPISODE_TABLE)
-        self._fts_ready = False
+        self._indexes_fresh = False
         self.remove_orphans()
 
     def _table_names(self) -> list[str]:
@@ -281,7 +281,7 @@ class Store:
 
     def _delete_episodes(self, where: str) -> None:
         self.episode_table.delete(where)
-        self._fts_ready = False
+        self._indexes_fresh = False
 
     def _has_visual_table(self) -> bool:
         return "visual_memory" in self._table_names()
@@ -337,29 +337,30 @@ class Store:
     def children(self, episode_id: str) -> list[dict]:
         return sorted(self.episodes(f"parent_id = {_quote(episode_id)}"), key=lambda r: r["start"])
 
-    def ensure_fts(self) -> None:
-        """Build the full-text index on first search after a write (rows added later are still searched)."""
-        if self._fts_ready:
+    def ensure_indexes(self) -> None:
+        """Bring the indexes up to date on the first search after a write (lifelog/indexes.py says
+        which: full-text always, scalar on time, ANN on vectors past 50k rows). Unindexed rows are
+        still searched, so this is about speed, never about missing a row."""
+        if self._indexes_fresh:
             return
         with self._lock:
             if self.episode_table.count_rows() > 0:
-                self.episode_table.create_index("text", config=FTS(), replace=True)
-            self._fts_ready = True
+                indexes.ensure_indexes(self.episode_table, vector_columns=("text_vector", "image_vector"))
+            self._indexes_fresh = True
 
     def vector_search(
         self, vector: np.ndarray, *, column: str = "text_vector", where: str | None = None, limit: int = 10
     ) -> list[dict]:
         """Nearest episodes by cosine distance (`_distance` in each row; similarity = 1 - distance)."""
-        q = self.episode_table.search(np.asarray(vector, np.float32), vector_column_name=column).distance_type("cosine")
+        self.ensure_indexes()
         if column == "image_vector":
             where = f"({where}) AND has_image" if where else "has_image"
-        if where:
-            q = q.where(where, prefilter=True)
-        return q.limit(limit).to_list()
+        return indexes.vector_query(self.episode_table, np.asarray(vector, np.float32), where=where,
+                                    limit=limit, column=column).rows
 
     def text_search(self, text: str, *, where: str | None = None, limit: int = 10) -> list[dict]:
         """BM25 full-text hits (`_score` in each row); an empty list when no word matches."""
-        self.ensure_fts()
+        self.ensure_indexes()
         if not text.strip() or self.episode_table.count_rows() == 0:
             return []
         q = self.episode_table.search(text, query_type="fts")

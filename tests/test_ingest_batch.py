@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._ingest_helpers import MEDIA, needs_media
+from _ingest_helpers import MEDIA, needs_media
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_media"
