@@ -193,6 +193,26 @@ class Memory:
         return fuse(query, vector_rows, keyword_rows, self._paths(vector_rows + keyword_rows), self.settings.home,
                     limit=limit, min_score=min_score)
 
+    def search_by_image(self, image: Any, *, filters: Filters | None = None, scale: str | None = "segment",
+                        limit: int | None = None, min_score: float | None = 0.7) -> list[Hit]:
+        """Episodes that look like an example picture (a PIL image or a path), by image vectors.
+
+        With the bundled profile the image vector is the label-based fallback (it finds pictures
+        of the same ImageNet things, not the same scene); the full profile's CLIP does better.
+        """
+        from PIL import Image
+
+        self._check_columns()
+        if not isinstance(image, Image.Image):
+            image = Image.open(image)
+        vector = self.model("image_text").embed_images([image.convert("RGB")])[0]
+        rows = self.store.vector_search(vector, column="image_vector",
+                                        where=(filters or Filters()).where(scale), limit=limit or self.settings.top_k)
+        media = self._paths(rows)
+        hits = [hit_from_row(r, media, self.settings.home, score=1.0 - float(r["_distance"]),
+                             similarity=1.0 - float(r["_distance"])) for r in rows]
+        return [h for h in hits if min_score is None or h.score >= min_score]
+
     def _paths(self, rows: list[dict]) -> dict[str, tuple[str, int | None]]:
         """media id -> (path, the camera's UTC offset in minutes) for the files behind some rows."""
         ids = {r["media_id"] for r in rows if r.get("media_id")}

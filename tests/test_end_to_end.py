@@ -87,3 +87,10 @@ def test_real_recordings_answer(shared_media: Path, tmp_path: Path) -> None:
     assert "Madrid" in answer.citations[0].place and answer.citations[0].local_time.hour == 20
     hits = mem.search("one two three")
     assert hits and hits[0].path.endswith("one_two_three_speechrecognition.wav")
+
+
+def test_search_by_example_image(sample_memory: lifelog.Memory, shared_media: Path) -> None:
+    hits = sample_memory.search_by_image(shared_media / "photos" / "cat_chelsea_skimage.png")
+    assert hits and all(h.scale == "segment" for h in hits)
+    assert Path(hits[0].path).name == "IMG_20250614_081205.jpg"  # the burst's representative, not its copies
+    assert all("cat" in h.title for h in hits)
