@@ -19,6 +19,7 @@ import numpy as np
 
 import models
 from ingest.hashing import phash
+from ingest.records import FaceRecord
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestOptions
@@ -96,6 +97,8 @@ class FrameInfo:
     ocr: list[str] = field(default_factory=list)
     faces: int = 0
     face_embeddings: list[np.ndarray] = field(default_factory=list)
+    # the embedded faces themselves (box in this picture's pixels), for FaceRecords and crops
+    found_faces: list[Any] = field(default_factory=list)
     image_vector: np.ndarray | None = None
     phash: str = ""
     caption: str = ""
@@ -178,6 +181,7 @@ def describe_images(
                     found = [f for f in detector.faces(img) if f.score >= 0.5]
                     info.faces = len(found)
                     info.face_embeddings = [f.embedding for f in found if f.embedding is not None]
+                    info.found_faces = [f for f in found if f.embedding is not None]
     if ms.has_captioner():
         captioner = ms.get("caption")
         if captioner is not None:
@@ -246,6 +250,36 @@ def compose_caption(kind: str, tags: Sequence[str], ocr: Sequence[str], faces: i
         words = transcript.split()
         parts.append("said: '" + " ".join(words[:25]) + ("...'" if len(words) > 25 else "'"))
     return "; ".join(parts)
+
+
+# long side (px) of a stored face crop: enough to recognise someone in a list of people
+FACE_CROP_PX = 128
+
+
+def face_records(rgb: np.ndarray, faces: Sequence[Any], *, media_id: str, episode_id: str, offset_s: float,
+                 folder: Path, home: Path, first: int = 0) -> list[FaceRecord]:
+    """FaceRecords for faces found in one picture, each with a crop saved as folder/face_<n>.jpg.
+
+    The crop is the box widened by a quarter on each side (hair and chin help a person recognise
+    the face); n counts from `first` so a video's keyframes never overwrite each other's crops.
+    """
+    out = []
+    h, w = rgb.shape[:2]
+    for i, f in enumerate(faces):
+        n = first + i
+        x0, y0, x1, y1 = f.box
+        mx, my = 0.25 * (x1 - x0), 0.25 * (y1 - y0)
+        crop = rgb[int(max(0, y0 - my)):int(min(h, y1 + my)), int(max(0, x0 - mx)):int(min(w, x1 + mx))]
+        dest = folder / f"face_{n}.jpg"
+        if crop.size:
+            save_jpeg(crop, dest, FACE_CROP_PX)
+        out.append(FaceRecord(
+            face_id=f"{media_id}:face:{n}", media_id=media_id, episode_id=episode_id, offset_s=float(offset_s),
+            box=tuple(float(v) for v in f.box), score=float(f.score),  # type: ignore[arg-type]
+            embedding=np.asarray(f.embedding, np.float32),
+            crop=dest.relative_to(home).as_posix() if crop.size else "",
+        ))
+    return out
 
 
 def save_jpeg(rgb: np.ndarray, dest: Path, long_side: int, quality: int = 85) -> None:

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ingest.describe import ModelSet, Stopwatch, compose_caption, describe_images, save_jpeg, text_likely
+from ingest.describe import ModelSet, Stopwatch, compose_caption, describe_images, face_records, save_jpeg, text_likely
 from ingest.errors import IngestError
-from ingest.records import EpisodeRecord, MediaRecord, Source
+from ingest.records import EpisodeRecord, FaceRecord, MediaRecord, Source
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestOptions
@@ -47,7 +47,9 @@ def decode_photo(path: Path) -> np.ndarray:
         raise IngestError(f"{name}: the image data is corrupt or truncated ({e}); re-copy or re-export the photo") from e
 
 
-def ingest_photo(path: Path, media: MediaRecord, opts: "IngestOptions", ms: ModelSet, watch: Stopwatch) -> list[EpisodeRecord]:
+def ingest_photo(path: Path, media: MediaRecord, opts: "IngestOptions", ms: ModelSet, watch: Stopwatch, *,
+                 faces_out: list[FaceRecord] | None = None) -> list[EpisodeRecord]:
+    """The photo's one segment episode; its faces (with crops) are appended to `faces_out` when given."""
     from ingest.pipeline import local_time, rel_to_home, thumbs_dir
 
     with watch.stage("decode"):
@@ -67,6 +69,11 @@ def ingest_photo(path: Path, media: MediaRecord, opts: "IngestOptions", ms: Mode
     with watch.stage("ocr_gate"):
         run_ocr = opts.ocr == "always" or (opts.ocr == "auto" and text_likely(work))
     (info,) = describe_images([work], ms, watch, ocr=[run_ocr])
+    if faces_out is not None and info.found_faces:
+        with watch.stage("thumbs"):
+            faces_out.extend(face_records(work, info.found_faces, media_id=media.media_id,
+                                          episode_id=f"{media.media_id}:segment:0", offset_s=0.0,
+                                          folder=folder, home=Path(opts.home)))
     tags = [label for label, _ in info.tags]
     ocr = " / ".join(info.ocr)
     start = media.captured_at

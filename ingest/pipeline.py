@@ -64,6 +64,9 @@ class IngestOptions:
     burst_window_s: float = 60.0
     # JPEG sizes (long side, px): thumbnails for lists, keyframes to recompute image vectors later
     thumb_px: int = 384
+    # StreamMem visual memory (profiles with a VLM): tokens kept per video/event, frames per chunk
+    visual_budget_tokens: int = 512
+    visual_chunk_frames: int = 8
     keyframe_px: int = 448
 
 
@@ -96,10 +99,11 @@ def ingest_file(path: Path, opts: IngestOptions, *, media: MediaRecord | None = 
     with watch.stage("probe"):
         media = media or probe(path)
     try:
+        visual = None
         if media.kind == "photo":
             episodes = photo.ingest_photo(path, media, opts, ms, watch)
         elif media.kind == "video":
-            episodes = video.ingest_video(path, media, opts, ms, watch)
+            episodes, visual = video.ingest_video(path, media, opts, ms, watch)
         else:
             episodes = audio.ingest_audio(path, media, opts, ms, watch)
     except IngestError:
@@ -116,7 +120,7 @@ def ingest_file(path: Path, opts: IngestOptions, *, media: MediaRecord | None = 
         embed_texts(episodes, ms)
     media.ingested_at = datetime.now(timezone.utc)
     media.models = {role: ms.spec(role).name for role in used_roles(media.kind, ms)}
-    return FileResult(media=media, episodes=episodes, timings=dict(watch.seconds))
+    return FileResult(media=media, episodes=episodes, timings=dict(watch.seconds), visual=visual)
 
 
 def used_roles(kind: str, ms: ModelSet) -> list[str]:

@@ -87,6 +87,20 @@ class EpisodeRecord:
 
 
 @dataclass
+class FaceRecord:
+    """One face seen in a photo or a video keyframe; `lifelog.semantic` clusters these into people."""
+
+    face_id: str  # f"{media_id}:face:{n}": stable across re-ingestion of the same bytes
+    media_id: str
+    episode_id: str  # the segment the face was seen in
+    offset_s: float  # seconds into the media (0 for photos)
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in the described picture's pixels
+    score: float  # detector confidence
+    embedding: np.ndarray  # 128-d dlib descriptor: L2 distance < ~0.6 means the same person
+    crop: str = ""  # a small JPEG of the face, relative to the library home
+
+
+@dataclass
 class FileResult:
     media: MediaRecord
     episodes: list[EpisodeRecord]
@@ -94,6 +108,8 @@ class FileResult:
     timings: dict[str, float] = field(default_factory=dict)
     # the video's compressed visual memory (ingest.visual.VideoVisual), where the profile has a VLM
     visual: Any = None
+    # faces seen, with embeddings and crops (where the profile has a face model)
+    faces: list[FaceRecord] = field(default_factory=list)
 
 
 class Sink(Protocol):

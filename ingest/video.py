@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import Any, TYPE_CHECKING, Callable, Sequence
 
 import cv2
 import numpy as np
@@ -27,7 +27,7 @@ from ingest.errors import IngestError
 from ingest.hashing import hamming, phash
 from ingest.records import EpisodeRecord, MediaRecord, Source
 from ingest.segment import FrameFeature, change, frame_feature, group_events, shot_boundaries, split_spans, summarise
-from models.types import Transcript, Word
+from models.types import SpeechSegment, Transcript, Word
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestOptions
@@ -39,6 +39,8 @@ DESCRIBE_PX = 768
 BATCH = 8
 # keyframes described together: bounds the pixels held in memory (~1 MB each) and batches the models
 DESCRIBE_BATCH = 32
+# seconds of sound (speech and the short pauses inside it) given to Whisper at once
+SPEECH_WINDOW_S = 300.0
 # a keyframe this close (phash bits) to one of the last few described is the same picture: its
 # description is copied, not recomputed (a static shot revisited, a paused camera)
 SAME_PICTURE_BITS = 4
@@ -311,8 +313,26 @@ def transcribe_track(path: Path, ms: ModelSet, watch: Stopwatch) -> Transcript |
     return transcribe_audio(audio, ms, watch)
 
 
+def speech_windows(spans: Sequence[tuple[float, float]], total_s: float, window_s: float = SPEECH_WINDOW_S,
+                   pad_s: float = 0.5) -> list[tuple[float, float]]:
+    """Voice-activity spans grouped into windows of at most window_s, cut in the silences between spans.
+
+    Whisper then sees only stretches with speech (long silences are never decoded), one window at
+    a time, so its features for an hour of sound never sit in memory at once.
+    """
+    windows: list[tuple[float, float]] = []
+    for a, b in spans:
+        a, b = max(0.0, a - pad_s), min(total_s, b + pad_s)
+        if windows and (a <= windows[-1][1] or b - windows[-1][0] <= window_s):
+            windows[-1] = (windows[-1][0], max(windows[-1][1], b))
+        else:
+            windows.append((a, b))
+    return windows
+
+
 def transcribe_audio(audio: np.ndarray, ms: ModelSet, watch: Stopwatch) -> Transcript | None:
     vad = ms.get("vad")
+    spans: list[tuple[float, float]] | None = None
     if vad is not None:
         with watch.stage("vad"):
             spans = vad.speech_spans(audio)
@@ -321,8 +341,21 @@ def transcribe_audio(audio: np.ndarray, ms: ModelSet, watch: Stopwatch) -> Trans
     stt = ms.get("speech")
     if stt is None:
         return None
+    sr = 16000
+    windows = speech_windows(spans, len(audio) / sr) if spans is not None else [(0.0, len(audio) / sr)]
+    segments: list[SpeechSegment] = []
+    language, speech_s = "", 0.0
     with watch.stage("speech"):
-        return stt.transcribe(audio, word_timestamps=True)
+        for a, b in windows:
+            part = stt.transcribe(audio[int(a * sr):int(b * sr)], word_timestamps=True)
+            language = language or part.language
+            speech_s += part.speech_seconds
+            segments.extend(
+                SpeechSegment(seg.start + a, seg.end + a, seg.text,
+                              tuple(Word(w.start + a, w.end + a, w.text, w.prob) for w in seg.words), seg.channel)
+                for seg in part.segments
+            )
+    return Transcript(tuple(segments), language, speech_s)
 
 
 def words_of(transcript: Transcript | None) -> list[Word]:
@@ -339,7 +372,9 @@ def words_in(words: Sequence[Word], a: float, b: float) -> str:
     return " ".join(w.text for w in words if a <= (w.start + w.end) / 2 < b).strip()
 
 
-def ingest_video(path: Path, media: MediaRecord, opts: "IngestOptions", ms: ModelSet, watch: Stopwatch) -> list[EpisodeRecord]:
+def ingest_video(path: Path, media: MediaRecord, opts: "IngestOptions", ms: ModelSet,
+                 watch: Stopwatch) -> tuple[list[EpisodeRecord], Any]:
+    """The video's episodes, and its StreamMem visual memory (None where the profile has no VLM)."""
     from ingest.pipeline import rel_to_home, thumbs_dir
 
     threads = max(1, (os.cpu_count() or 1) // max(1, opts.workers))
@@ -414,7 +449,12 @@ def ingest_video(path: Path, media: MediaRecord, opts: "IngestOptions", ms: Mode
     del reader
     transcript = transcribe_track(path, ms, watch) if media.has_audio else None
     words = words_of(transcript)
-    return build_episodes(media, spans, keys, words, transcript, opts, kind="video")
+    episodes = build_episodes(media, spans, keys, words, transcript, opts, kind="video")
+    from ingest.visual import encode_keyframes
+
+    with watch.stage("visual_memory"):
+        visual = encode_keyframes(media.media_id, [(k.path, k.t) for k in keys if k.path], episodes, opts, ms)
+    return episodes, visual
 
 
 def _refine_linear(path: Path, rotation: int, times: list[float], c: float, opts: "IngestOptions") -> float:

@@ -100,6 +100,8 @@ class Memory:
             model_overrides=dict(self.settings.models),
             device=self.settings.device,
             workers=self.settings.worker_count,
+            visual_budget_tokens=self.settings.visual_budget_tokens,
+            visual_chunk_frames=self.settings.visual_chunk_frames,
         )
 
     def ingest(self, paths: Iterable[str | Path], *, progress: Callable[[Any], None] | None = None,
@@ -114,10 +116,20 @@ class Memory:
             raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
         before = {m.media_id for m in self.store.all_media("status = 'ok'")}
         report = ingest_paths(paths, self.store, self.ingest_options(), progress=progress, stop=stop)
-        new = [m for m in self.store.all_media("status = 'ok'") if m.media_id not in before]
+        stored = self.store.all_media("status = 'ok'")
+        new = [m for m in stored if m.media_id not in before]
+        # also files whose day was never consolidated (a run killed between the last write and here)
+        days = {r["episode_id"] for r in self.store.episodes("scale = 'day'", columns=["episode_id"])}
+        tz = self._day_zone()
+        new += [m for m in stored if m.media_id in before and m.captured_at
+                and f"day:{m.captured_at.astimezone(tz).date().isoformat()}" not in days]
         if new:
             self.consolidate(new)
         return report
+
+    def _day_zone(self) -> Any:
+        """The zone whose midnight separates days: the reference "now"'s, else this machine's."""
+        return (self.settings.now or datetime.now().astimezone()).tzinfo
 
     def consolidate(self, new_media: Sequence[Any] | None = None) -> int:
         """Rebuild cross-file episodes (photo sessions, bursts, days) for the days new media touched."""
@@ -138,7 +150,7 @@ class Memory:
         # photo sessions and days are made anew from their members
         records = [r for r in records if r.media_id]
         before = {r.episode_id: (r.parent_id, r.duplicate_of) for r in records}
-        tz = (self.settings.now or datetime.now().astimezone()).tzinfo
+        tz = self._day_zone()
         out = consolidate(records, tz, text_embedder=self.model("text_embed"))
         created = [e for e in out if e.episode_id not in before]
         store.delete_episodes(f"media_id = '' AND scale IN ('session', 'day') AND {span}")

@@ -61,17 +61,23 @@ def test_kill_nine_then_rerun_stores_each_file_once(tmp_path):
     hashes = {file_hash(folder / f.name): f.name for f in FILES}
     home = tmp_path / "home"
     rng = random.Random(20250614)
-    killed_after = []
-    for _ in range(KILLS):
+    killed_after: list[float] = []
+    finished = 0
+    # at least KILLS kills: a run that ends before its kill time (a quiet machine ingests the 8 files
+    # in ~10 s) is simply a completed run, and the next kills land in start-up or in a no-op rerun
+    for _ in range(3 * KILLS):
+        if len(killed_after) >= KILLS:
+            break
         delay = rng.uniform(1.0, 15.0)
         proc = subprocess.Popen(_cli(home, folder), cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             proc.wait(timeout=delay)
+            finished += 1
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)  # no clean-up of any kind: as a power cut would leave it
             proc.wait()
             killed_after.append(round(delay, 1))
-    assert killed_after, "no run was killed: the ingester finished before every kill (too fast for this test)"
+    assert len(killed_after) >= KILLS, f"only {len(killed_after)} kills landed: {killed_after}"
 
     t0 = time.perf_counter()
     done = subprocess.run(_cli(home, folder), cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600)
@@ -105,4 +111,4 @@ def test_kill_nine_then_rerun_stores_each_file_once(tmp_path):
     assert hits and Path(hits[0].path).name == "one_two_three_speechrecognition.wav", [(h.path, h.text[:60]) for h in hits[:3]]
     keys = mem.search("where did I leave my keys")
     assert keys and Path(keys[0].path).name == "REC_20250614_190500.m4a", [(h.path, h.text[:60]) for h in keys[:3]]
-    print(f"killed after {killed_after} s; final run {rerun_s:.1f} s")
+    print(f"killed after {killed_after} s ({finished} runs finished first); final run {rerun_s:.1f} s")
