@@ -16,7 +16,7 @@ from ingest.describe import ModelSet, Stopwatch
 from ingest.errors import IngestError
 from ingest.places import place_name
 from ingest.probe import probe
-from ingest.records import EpisodeRecord, FileResult, MediaRecord
+from ingest.records import EpisodeRecord, FaceRecord, FileResult, MediaRecord
 
 
 @dataclass(frozen=True)
@@ -100,10 +100,11 @@ def ingest_file(path: Path, opts: IngestOptions, *, media: MediaRecord | None = 
         media = media or probe(path)
     try:
         visual = None
+        faces: list[FaceRecord] = []
         if media.kind == "photo":
-            episodes = photo.ingest_photo(path, media, opts, ms, watch)
+            episodes = photo.ingest_photo(path, media, opts, ms, watch, faces_out=faces)
         elif media.kind == "video":
-            episodes, visual = video.ingest_video(path, media, opts, ms, watch)
+            episodes, visual = video.ingest_video(path, media, opts, ms, watch, faces_out=faces)
         else:
             episodes = audio.ingest_audio(path, media, opts, ms, watch)
     except IngestError:
@@ -120,7 +121,7 @@ def ingest_file(path: Path, opts: IngestOptions, *, media: MediaRecord | None = 
         embed_texts(episodes, ms)
     media.ingested_at = datetime.now(timezone.utc)
     media.models = {role: ms.spec(role).name for role in used_roles(media.kind, ms)}
-    return FileResult(media=media, episodes=episodes, timings=dict(watch.seconds), visual=visual)
+    return FileResult(media=media, episodes=episodes, timings=dict(watch.seconds), visual=visual, faces=faces)
 
 
 def used_roles(kind: str, ms: ModelSet) -> list[str]:

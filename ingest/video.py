@@ -20,12 +20,13 @@ import cv2
 import numpy as np
 
 from ingest.describe import (
-    FrameInfo, ModelSet, Stopwatch, compose_caption, describe_images, merge_tags, mean_vector, save_jpeg, text_likely,
+    FrameInfo, ModelSet, Stopwatch, compose_caption, describe_images, face_records, merge_tags, mean_vector, save_jpeg,
+    text_likely,
     unique_lines,
 )
 from ingest.errors import IngestError
 from ingest.hashing import hamming, phash
-from ingest.records import EpisodeRecord, MediaRecord, Source
+from ingest.records import EpisodeRecord, FaceRecord, MediaRecord, Source
 from ingest.segment import FrameFeature, change, frame_feature, group_events, shot_boundaries, split_spans, summarise
 from models.types import SpeechSegment, Transcript, Word
 
@@ -373,8 +374,12 @@ def words_in(words: Sequence[Word], a: float, b: float) -> str:
 
 
 def ingest_video(path: Path, media: MediaRecord, opts: "IngestOptions", ms: ModelSet,
-                 watch: Stopwatch) -> tuple[list[EpisodeRecord], Any]:
-    """The video's episodes, and its StreamMem visual memory (None where the profile has no VLM)."""
+                 watch: Stopwatch, *, faces_out: list[FaceRecord] | None = None) -> tuple[list[EpisodeRecord], Any]:
+    """The video's episodes, and its StreamMem visual memory (None where the profile has no VLM).
+
+    Faces on newly described keyframes (with crops) are appended to `faces_out` when given; a
+    repeated picture's copied description adds none, so a static shot is not counted again.
+    """
     from ingest.pipeline import rel_to_home, thumbs_dir
 
     threads = max(1, (os.cpu_count() or 1) // max(1, opts.workers))
@@ -402,6 +407,12 @@ def ingest_video(path: Path, media: MediaRecord, opts: "IngestOptions", ms: Mode
         for i, info in zip(todo, infos):
             batch[i].info = info
         with watch.stage("thumbs"):
+            if faces_out is not None:
+                for i, info in zip(todo, infos):
+                    if info.found_faces:  # the segment is known only after the scan: episode_id set below
+                        faces_out.extend(face_records(batch[i].rgb, info.found_faces, media_id=media.media_id,
+                                                      episode_id="", offset_s=batch[i].t, folder=folder,
+                                                      home=Path(opts.home), first=len(faces_out)))
             for k in batch:
                 key_path = folder / f"key_{n_saved:04d}_{k.t:08.2f}.jpg"
                 save_jpeg(k.rgb, key_path, opts.keyframe_px)
@@ -450,6 +461,9 @@ def ingest_video(path: Path, media: MediaRecord, opts: "IngestOptions", ms: Mode
     transcript = transcribe_track(path, ms, watch) if media.has_audio else None
     words = words_of(transcript)
     episodes = build_episodes(media, spans, keys, words, transcript, opts, kind="video")
+    for f in faces_out or []:
+        n = next((j for j, (a, b) in enumerate(spans) if a <= f.offset_s < b), max(0, len(spans) - 1))
+        f.episode_id = f"{media.media_id}:segment:{n}"
     from ingest.visual import encode_keyframes
 
     with watch.stage("visual_memory"):

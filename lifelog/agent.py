@@ -14,6 +14,7 @@ facts (MODELS.md), so nothing is generated that the evidence does not say.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, replace
@@ -181,7 +182,8 @@ def sufficient(hit: Hit) -> bool:
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[\w']+", text.lower()) if len(w) > 2}
+    """Content words, crudely stemmed (first 4 letters: stay/stayed, photo/photos)."""
+    return {w[:4] for w in re.findall(r"[\w']+", text.lower()) if len(w) > 2 and w not in GENERIC}
 
 
 def _candidates(hit: Hit) -> list[tuple[str, str]]:
@@ -204,7 +206,7 @@ def extract(mem: Memory, question: str, hits: list[Hit]) -> tuple[Hit, str, str]
     vectors = embedder.embed([line for _, _, line in pool])
     q = embedder.embed([question], kind="query")[0]
     qwords = _words(question)
-    scores = [float(v @ q) + 0.5 * h.score + 0.1 * len(qwords & _words(line))
+    scores = [float(v @ q) + 0.5 * h.score + 0.15 * len(qwords & _words(line))
               for v, (h, _, line) in zip(vectors, pool)]
     return pool[int(np.argmax(scores))]
 
@@ -247,6 +249,88 @@ def visual_answer(va: Any, hits: list[Hit], steps: list[Step], done: Any) -> Ans
                     episode_id=video.episode_id, score=round(va.confidence, 4), utc_offset_min=video.utc_offset_min)
     return done(f"{va.text} (seen in the video of {describe_when(video)}, from its visual memory)", [cite],
                 steps, va.confidence)
+
+
+LAST_SEEN = re.compile(r"\bwhere (?:did|have) i (?:last )?(?:see|seen|leave|left|put|have|had) (.+?)\??$", re.I)
+LAST_VISIT = re.compile(r"\bwhen (?:was|were) (?:i|we) last (?:at|in|on) (.+?)\??$", re.I)
+# names are capitalised: "when did I last see Anna" is about a person, "... see the mug" is not
+LAST_PERSON = re.compile(r"(?i:\bwhen did i last see) ([A-Z][\w'-]+)\??$")
+HOW_OFTEN = re.compile(r"(?i:\bhow (?:often|many times) did i see) ([A-Z][\w'-]+)\b")
+WHO = re.compile(r"^\s*who (?:is|was|were|are) (?:in|on|at|there)\b(.*)$", re.I)
+
+
+def _hit_for(mem: Memory, episode_id: str) -> Hit | None:
+    from lifelog.memory import hit_from_row
+
+    row = mem.store.episode(episode_id)
+    return hit_from_row(row, mem._paths([row]), mem.settings.home, score=1.0) if row else None
+
+
+def ask_semantic(mem: Memory, question: str, parsed: ParsedQuestion, steps: list[Step], done: Any) -> Answer | None:
+    """Questions about what holds over time: where a thing was last seen, the last visit to a place,
+    when or how often a person was seen, who is in a moment. None: not such a question, or semantic
+    memory has no record (the episodic rounds then try)."""
+    from lifelog import semantic
+
+    def step(decision: str, hits: list[tuple[str, float]]) -> None:
+        steps.append(Step(round=len(steps) + 1, memory="semantic", scale="-", query=question, filters="",
+                          hits=hits, decision=decision))
+
+    if m := LAST_SEEN.search(question):
+        rec = semantic.last_seen(mem, m.group(1))
+        step(f"last seen {m.group(1)!r}: {'found' if rec else 'no record'}", [(rec.thing, 1.0)] if rec else [])
+        hit = _hit_for(mem, rec.episode_id) if rec else None
+        if rec and hit:
+            text = (f"Last seen {describe_when(hit)}{' at ' + rec.place if rec.place else ''}: "
+                    f"\u201c{rec.evidence}\u201d")
+            return done(text, [_citation(hit, rec.evidence)], steps, 1.0)
+    elif m := LAST_VISIT.search(question):
+        visit = semantic.last_visit(mem, m.group(1))
+        step(f"last visit to {m.group(1)!r}: {visit.place if visit else 'none'}", [(visit.place, 1.0)] if visit else [])
+        if visit:
+            hits = [h for h in mem.browse(Filters(start=visit.start, end=visit.end + timedelta(seconds=1)))
+                    if h.media_id in visit.media_ids]
+            local = hits[0].local_start if hits else visit.start
+            text = f"Last at {visit.place} on {local:%a %d %b %Y}, {local:%H:%M}" + (
+                f" ({len(visit.media_ids)} files)" if len(visit.media_ids) > 1 else "")
+            return done(text, [_citation(h, _label(h)) for h in hits[:3]] or [], steps, 1.0)
+    elif (m := LAST_PERSON.search(question)) or (m2 := HOW_OFTEN.search(question)):
+        name = (m or m2).group(1)  # type: ignore[union-attr]
+        try:
+            seen = semantic.sightings(mem, name, parsed.filters.start, parsed.filters.end)
+        except KeyError:
+            step(f"no person named {name}", [])
+            return done(f"I don't know anyone called {name} in your media (name people with `lifelog people name`).",
+                        [], steps, 0.0)
+        step(f"{len(seen)} sightings of {name}", [(s.episode_id, 1.0) for s in seen[:5]])
+        hits = [h for h in (_hit_for(mem, s.episode_id) for s in seen) if h]
+        if not hits:
+            return done(f"I have no sighting of {name}{' ' + parsed.time_phrase if parsed.time_phrase else ''}.",
+                        [], steps, 0.0)
+        if m:
+            return done(f"Last saw {name} {describe_when(hits[-1])}: {_label(hits[-1])}",
+                        [_citation(hits[-1], _label(hits[-1]))], steps, 1.0)
+        return done(f"{len(hits)} time{'s' * (len(hits) != 1)}{' ' + parsed.time_phrase if parsed.time_phrase else ''}: "
+                    + "; ".join(_label(h) for h in hits[:5]), [_citation(h, _label(h)) for h in hits[:5]], steps, 1.0)
+    elif m := WHO.search(question):
+        rest = m.group(1).strip(" ?") or question
+        hits, more = adaptive(mem, replace(parsed, text=rest))
+        steps.extend(more)
+        hits = [h for h in hits if sufficient(h)]
+        for h in hits[:3]:
+            names = semantic.who_is(mem, h.episode_id)
+            if names:
+                step(f"faces in {h.title[:40]}: {', '.join(names)}", [(n, 1.0) for n in names])
+                return done(f"{', '.join(names)} ({_label(h)})", [_citation(h, ', '.join(names))], steps, h.score)
+    return None
+
+
+def same_outing(a: Hit, b: Hit, km: float = 0.3, seconds: float = 3600) -> bool:
+    if None in (a.lat, a.lon, b.lat, b.lon) or abs((a.start - b.start).total_seconds()) > seconds:
+        return False
+    p1, p2 = math.radians(a.lat), math.radians(b.lat)  # type: ignore[arg-type]
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b.lon - a.lon) / 2) ** 2  # type: ignore[operator]
+    return 6371.0 * 2 * math.asin(math.sqrt(min(1.0, h))) <= km
 
 
 def _citation(h: Hit, snippet: str) -> Citation:
@@ -300,6 +384,10 @@ def answer_question(mem: Memory, question: str, *, agent: str, now: datetime) ->
     unknown = f"I don't know: nothing in memory matches that{where}."
     steps: list[Step] = []
 
+    semantic_answer = ask_semantic(mem, question, parsed, steps, done)
+    if semantic_answer is not None:
+        return semantic_answer
+
     if parsed.intent == "count":
         hits = candidates_for(mem, parsed, steps)
         if not hits:
@@ -329,9 +417,11 @@ def answer_question(mem: Memory, question: str, *, agent: str, now: datetime) ->
         if not anchors:
             return done(f"I don't know: I find nothing in memory about {parsed.anchor}.", [], steps, 0.0)
         a = anchors[0]
-        window = (replace(parsed.filters, start=a.end, end=a.end + timedelta(days=1)) if parsed.intent == "after"
-                  else replace(parsed.filters, start=a.start - timedelta(days=1), end=a.start))
-        around = [h for h in mem.browse(window) if h.media_id != a.media_id]
+        base = replace(parsed.filters, place="")  # "before the beach in Cascais": the place named the anchor
+        window = (replace(base, start=a.end, end=a.end + timedelta(days=1)) if parsed.intent == "after"
+                  else replace(base, start=a.start - timedelta(days=1), end=a.start))
+        # not the anchor's own outing: within 300 m and the hour it is still "the beach"
+        around = [h for h in mem.browse(window) if h.media_id != a.media_id and not same_outing(a, h)]
         steps.append(_step(len(steps) + 1, "episodic", "segment", "(next in time)", window, around,
                            f"{parsed.intent} {a.title[:40]}"))
         if not around:

@@ -201,9 +201,59 @@ def cmd_eval(mem: Memory, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_consolidate(mem: Memory, args: argparse.Namespace) -> int:
+    from lifelog import semantic
+
+    mem.consolidate(None)
+    if args.faces:  # libraries ingested before faces were kept: find them in the stored keyframes
+        semantic.consolidate(mem, None, detect_missing=True)
+    r = getattr(mem, "last_consolidation", None)
+    print(f"Consolidated: {len(mem.store.episodes('scale = ' + repr('day'), columns=['episode_id']))} days"
+          + (f"; {r.faces} new faces, {len(r.new_people)} new people, {r.visits} visits, {r.things} things" if r else ""))
+    return 0
+
+
+def cmd_people(mem: Memory, args: argparse.Namespace) -> int:
+    from lifelog import semantic
+
+    try:
+        if args.action == "list":
+            if args.refs:
+                for f in semantic.person_faces(mem, args.refs[0]):
+                    print(f"  {f['face_id']}  {f.get('media_id', '')[:12]}  {f.get('crop', '')}")
+                return 0
+            people = semantic.list_people(mem, include_hidden=args.all)
+            if not people:
+                print("No people yet: faces are found in photos and videos during ingestion.")
+            for p in people:
+                seen = p.last_seen.astimezone().strftime("%Y-%m-%d") if p.last_seen else "-"
+                print(f"{p.person_id[-6:]}  {p.label:28s} {p.n_faces:4d} faces  last seen {seen}"
+                      + ("  (hidden)" if p.hidden else ""))
+            return 0
+        if args.action == "name" and len(args.refs) == 2:
+            p = semantic.name_person(mem, args.refs[0], args.refs[1])
+        elif args.action == "merge" and len(args.refs) == 2:
+            p = semantic.merge_people(mem, args.refs[0], args.refs[1])
+        elif args.action == "split" and len(args.refs) >= 2:
+            p = semantic.split_person(mem, args.refs[0], args.refs[1:])
+        elif args.action in ("hide", "unhide") and len(args.refs) == 1:
+            p = semantic.hide_person(mem, args.refs[0], args.action == "hide")
+        else:
+            print("usage: lifelog people list [REF] | name REF NAME | merge KEEP OTHER | split REF FACE_ID... | "
+                  "hide REF | unhide REF", file=sys.stderr)
+            return 2
+    except KeyError as e:
+        print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
+        return 2
+    print(f"{p.person_id[-6:]}  {p.label}  ({p.n_faces} faces)")
+    return 0
+
+
 def cmd_ui(mem: Memory, args: argparse.Namespace) -> int:
     from ui.app import launch
 
+    print(f"Lifelog is running at http://{mem.settings.host}:{mem.settings.port}  (library {mem.settings.home}; "
+          f"Ctrl-C to stop)", flush=True)
     launch(mem, host=mem.settings.host, port=mem.settings.port, open_browser=not args.no_browser)
     return 0
 
@@ -266,6 +316,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("reindex", help="recompute vector columns after a model change (no re-ingest)")
     s.set_defaults(func=cmd_reindex)
+
+    s = sub.add_parser("consolidate", help="rebuild days, sessions, people, visits and 'last seen' (also run by ingest)")
+    s.add_argument("--faces", action="store_true", help="also find faces in stored keyframes of older media")
+    s.set_defaults(func=cmd_consolidate)
+
+    s = sub.add_parser("people", help="the people in your media: list, name, merge, split, hide")
+    s.add_argument("action", choices=("list", "name", "merge", "split", "hide", "unhide"))
+    s.add_argument("refs", nargs="*", help="person id (as listed) or name, then a new name / another person / face ids")
+    s.add_argument("--all", action="store_true", help="with list: include hidden people")
+    s.set_defaults(func=cmd_people)
 
     s = sub.add_parser("eval", help="score the agents on a question file over this library")
     s.add_argument("questions", help="a YAML question file (see benchmarks/questions.yaml)")

@@ -135,6 +135,8 @@ class Memory:
         """Rebuild cross-file episodes (photo sessions, bursts, days) for the days new media touched."""
         from ingest.segment import consolidate
 
+        from lifelog import semantic
+
         store = self.store
         if new_media is None:
             new_media = store.all_media("status = 'ok'")
@@ -168,6 +170,8 @@ class Memory:
         for parent_id, ids in parents.items():
             store.set_parent(ids, parent_id)
         store.set_duplicates(duplicates)
+        # semantic memory (people, visits, things) after the episodes are in place: "sleep-time" consolidation
+        self.last_consolidation = semantic.consolidate(self, new_media)
         return len(created)
 
     def _infer_offsets(self, new_media: Sequence[Any]) -> None:

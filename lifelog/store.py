@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from ingest.records import EpisodeRecord, FileResult, MediaRecord, Source
-from lifelog import indexes
+from lifelog import indexes, semantic
 
 MEDIA_TABLE = "media"
 EPISODE_TABLE = "episodes"
@@ -190,6 +190,7 @@ class Store:
                 visual.delete(self, media.media_id)
                 if result.visual is not None:
                     visual.save_video(self, media.media_id, result.visual.video, result.visual.events)
+            semantic.write_faces(self, media, result.faces)
             self._upsert_media(media)
             stale = self.media_table.search().where(
                 f"path = {_quote(media.path)} AND media_id != {_quote(media.media_id)}"
@@ -293,6 +294,8 @@ class Store:
                 from lifelog import visual
 
                 visual.delete(self, media_id)
+            if "faces" in self._table_names():
+                semantic.table(self, "faces").delete(f"media_id = {_quote(media_id)}")
             self._delete_episodes(f"media_id = {_quote(media_id)}")
             self.media_table.delete(f"media_id = {_quote(media_id)}")
 

@@ -94,3 +94,27 @@ def test_search_by_example_image(sample_memory: lifelog.Memory, shared_media: Pa
     assert hits and all(h.scale == "segment" for h in hits)
     assert Path(hits[0].path).name == "IMG_20250614_081205.jpg"  # the burst's representative, not its copies
     assert all("cat" in h.title for h in hits)
+
+
+def test_naming_a_person_changes_who_answers(sample_memory: lifelog.Memory, capsys: pytest.CaptureFixture[str]) -> None:
+    home = str(sample_memory.settings.home)
+    question = "Who is in the photo with the football helmet?"
+    before = sample_memory.ask(question)
+    assert "unnamed person" in before.text and before.citations[0].path.endswith("IMG_20250614_152045.jpg")
+    assert main(["--home", home, "people", "list"]) == 0
+    person_id = capsys.readouterr().out.split()[0]
+    assert main(["--home", home, "people", "name", person_id, "Eileen"]) == 0
+    fresh = lifelog.open(home, now="2025-06-15T10:00:00+01:00")  # another process would see the same
+    assert fresh.ask(question).text.startswith("Eileen")
+    assert "Eileen" in fresh.ask("When did I last see Eileen?").text
+    with_eileen = fresh.search("photo", filters=lifelog.Filters(people=("Eileen",)), min_score=None)
+    assert [Path(h.path).name for h in with_eileen] == ["IMG_20250614_152045.jpg"]
+    assert "don't know anyone called Bob" in fresh.ask("When did I last see Bob?").text
+
+
+def test_last_seen_and_last_visit(sample_memory: lifelog.Memory) -> None:
+    keys = sample_memory.ask("Where did I leave my keys?")
+    assert keys.text.startswith("Last seen") and "kitchen table" in keys.text
+    assert keys.citations[0].path.endswith("REC_20250614_190500.m4a")
+    beach = sample_memory.ask("When was I last at the beach?")
+    assert "Cascais" in beach.text and "14 Jun 2025" in beach.text

@@ -20,9 +20,14 @@ from PIL import Image
 
 import lifelog
 from ingest.records import EpisodeRecord, FileResult, MediaRecord, Source
-from ui.app import (add_folder, ask, build_app, make_context, open_day, open_evidence, open_session, poll, search,
-                    timeline_days)
-from ui.views import progress_html
+from ui.app import (add_folder, ask, build_app, can_search_by_image, make_context, open_day, open_evidence, open_session,
+                    poll, search, timeline_days)
+from ui.views import answer_markdown, progress_html
+
+SAMPLE_MEDIA = Path(__file__).resolve().parents[1] / "sample_media"
+# the sample day's cat and coffee photos, the café menu, the viewpoint video and both voice notes
+SAMPLE_DAY = ["IMG_20250614_081205.jpg", "IMG_20250614_094112.jpg", "IMG_20250614_094230.jpg",
+              "VID_20250614_103000.mp4", "REC_20250614_190500.m4a", "REC_20250614_211000.m4a"]
 
 T0 = datetime(2025, 6, 14, 9, 0, tzinfo=timezone.utc)
 LINES = ["Start at the outer corner and then back out.", "I left my keys on the kitchen table.",
@@ -190,3 +195,109 @@ def test_a_real_file_converts_for_the_browser(library: tuple[lifelog.Memory, Pat
     out = ctx.media.media(vid)
     assert out.suffix == ".mp4" and out.stat().st_size > 10_000 and b"ftyp" in out.read_bytes()[:16]
     mem.store.forget(vid)
+
+
+# --- a real sample day, ingested with the bundled profile (image embedding, speech, places) --------
+@pytest.fixture(scope="module")
+def sample_day(tmp_path_factory: pytest.TempPathFactory) -> lifelog.Memory:
+    """The day after the sample day: "yesterday" is Saturday 14 June 2025 in Lisbon."""
+    tmp = tmp_path_factory.mktemp("ui-day")
+    mem = lifelog.open(tmp / "home", profile="bundled", now=datetime(2025, 6, 15, 12, tzinfo=timezone.utc))
+    report = mem.ingest([SAMPLE_MEDIA / name for name in SAMPLE_DAY])
+    assert report.ingested == len(SAMPLE_DAY) and not report.failed, report
+    return mem
+
+
+@pytest.fixture
+def day_ctx(sample_day: lifelog.Memory, tmp_path: Path):
+    return make_context(sample_day, tmp_path / "staged")
+
+
+@pytest.mark.slow
+def test_search_by_example_picture(day_ctx, shared_media: Path) -> None:
+    """The original coffee and cat photos (other files, other sizes) find their copies in the library."""
+    assert can_search_by_image(day_ctx.mem)
+    coffee = shared_media / "photos" / "coffee_cup_skimage.png"
+    msg, hits, items, viewer = search(day_ctx, "", None, None, [], "", "segment", str(coffee))
+    assert "look like coffee_cup_skimage.png" in msg and "Select one" in msg
+    photos = [h for h in hits if h.kind == "photo"]
+    assert Path(photos[0].path).name == "IMG_20250614_094112.jpg", [(h.path, h.score) for h in hits]
+    assert all(Path(h.path).name != "IMG_20250614_081205.jpg" for h in hits)  # not the cat
+    i = hits.index(photos[0])
+    image, cap = items[i]
+    # the score leads the caption; the time is the camera's (Lisbon, +01:00); the place is named
+    assert cap.startswith(f"{photos[0].score:.2f} \u00b7 IMG_20250614_094112.jpg")
+    assert "09:41" in cap and "Lisbon" in cap and Path(image).is_relative_to(day_ctx.media.root)
+    assert "<img" in open_evidence(day_ctx, hits, i)
+
+    cat = search(day_ctx, "", None, None, [], "", "segment", str(shared_media / "photos" / "cat_chelsea_skimage.png"))
+    assert Path(cat[1][0].path).name == "IMG_20250614_081205.jpg"
+    # words typed beside a picture are left aside, and the page says so
+    msg, hits, _, _ = search(day_ctx, "sunset", None, None, [], "", "segment", str(coffee))
+    assert "\u201csunset\u201d were not used" in msg and hits
+    # the same empty state as words: nothing alike, or filters that leave nothing
+    msg, hits, items, _ = search(day_ctx, "", None, None, [], "", "segment",
+                                 str(shared_media / "photos" / "wisteria_madrid_gps_iphone6.jpg"))
+    assert hits == [] and items == [] and "ll-empty" in msg and "Nothing in memory looks like" in msg
+    msg, hits, _, _ = search(day_ctx, "", None, None, ["audio"], "", "segment", str(coffee))
+    assert hits == [] and "filters" in msg and "kind audio" in msg
+
+
+@pytest.mark.slow
+def test_search_by_picture_errors_and_the_hidden_input(day_ctx, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    not_a_picture = tmp_path / "notes.jpg"
+    not_a_picture.write_text("not a picture")
+    with pytest.raises(gr.Error, match="Could not read notes.jpg as a picture"):
+        search(day_ctx, "", None, None, [], "", "segment", str(not_a_picture))
+    with pytest.raises(gr.Error, match="drop an example picture"):
+        search(day_ctx, " ", None, None, [], "", "segment", None)
+    demo = build_app(day_ctx.mem)
+    box = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "ll-query-image-box")
+    hint = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "ll-query-image-hint")
+    assert box.visible is True and "bundled profile" in hint.value and "same kind of thing" in hint.value
+    # a profile without an image embedding: no picture input, and the handler refuses politely
+    monkeypatch.setattr(day_ctx.mem, "has_model", lambda role: role != "image_text")
+    demo = build_app(day_ctx.mem)
+    box = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "ll-query-image-box")
+    assert box.visible is False
+    with pytest.raises(gr.Error, match="no image embedding"):
+        search(day_ctx, "", None, None, [], "", "segment", str(not_a_picture))
+
+
+@pytest.mark.slow
+def test_ask_counting_and_ordering_evidence(day_ctx) -> None:
+    """A count lists each recording on its own line and cites each; "after" cites the next thing and
+    the café; a photo's evidence names its place."""
+    history, _, evidence, items, steps, viewer = ask(day_ctx, "How many voice notes did I record yesterday?", [])
+    text = history[-1]["content"]
+    assert text.startswith("2 recordings yesterday:\n\n- recording Sat 14 Jun 2025, 19:05"), text
+    assert "\n- recording Sat 14 Jun 2025, 21:10 at Cascais" in text
+    assert [Path(e.path).name for e in evidence] == ["REC_20250614_190500.m4a", "REC_20250614_211000.m4a"]
+    assert "19:05" in items[0][1] and "Lisbon" in items[0][1] and "21:10" in items[1][1] and "Cascais" in items[1][1]
+    assert "<audio" in viewer and "keys on the kitchen table" in viewer and "kind audio" in steps
+
+    history, _, evidence, items, steps, viewer = ask(day_ctx, "What did I do after the café?", [])
+    assert [Path(e.path).name for e in evidence] == ["VID_20250614_103000.mp4", "IMG_20250614_094230.jpg"], (
+        history[-1]["content"], steps)
+    assert "viewpoint" in history[-1]["content"] and "<video" in viewer and "#t=0.00" in viewer
+    menu = open_evidence(day_ctx, evidence, 1)
+    # the photo opens large with its place; the agent's "photo <time> at <place>:" prefix is not repeated
+    assert "<img" in menu and "Lisbon, Portugal" in menu and "09:42" in menu
+    assert '<blockquote class="ll-snippet">CAF\u00c9 AURORA' in menu
+    assert "Lisbon" in items[1][1]
+
+
+def test_answer_markdown_lists_only_answers_that_name_each_piece() -> None:
+    def cite(snippet: str) -> lifelog.Citation:
+        return lifelog.Citation(media_id="m", path="/x/a.jpg", kind="photo", start_s=0, end_s=0, time=T0,
+                                snippet=snippet, thumbnail="", place="", episode_id="e", score=1.0)
+
+    def answer(text: str, *snippets: str) -> lifelog.Answer:
+        return lifelog.Answer(question="q", text=text, abstained=False, citations=[cite(s) for s in snippets],
+                              steps=[], agent="adaptive", seconds=0.1, confidence=1.0)
+
+    listed = answer_markdown(answer("2 photos: photo one; photo two (and 3 more)", "photo one", "photo two"))
+    assert listed.startswith("2 photos:\n\n- photo one\n- photo two\n\n(and 3 more)")
+    plain = answer_markdown(answer("After that (a), next: b", "b", "a"))
+    assert plain.startswith("After that (a), next: b\n\n*confidence")

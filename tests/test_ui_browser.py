@@ -2,7 +2,8 @@
 
 Ingests a folder of real media through the Library tab, asks a question whose answer is spoken in
 a video, opens the evidence and checks the player sits at the cited second, searches for something
-that is not there, and checks that files outside the library cannot be fetched. Screenshots of
+that is not there, searches by an example picture (the sample day's JPEG of the same coffee cup) and
+checks that files outside the library cannot be fetched. Screenshots of
 every tab go to test-artifacts/ui/ for a person to look at.
 """
 
@@ -24,7 +25,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "ui"
 FILES = ["video/pool_vacuum_firstperson_narrated_mmaction2.avi", "audio/one_two_three_speechrecognition.wav",
-         "photos/coffee_cup_skimage.png"]
+         "photos/coffee_cup_skimage.png", "photos/cat_chelsea_skimage.png"]
+# the coffee cup again, as another file (the sample day's phone JPEG): searching by it must find the PNG, not the cat
+EXAMPLE = Path(__file__).resolve().parents[1] / "sample_media" / "IMG_20250614_094112.jpg"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 
@@ -80,7 +83,17 @@ def tab(page, name: str) -> None:
     page.wait_for_timeout(500)
 
 
-def test_end_to_end(app, page) -> None:
+@pytest.fixture
+def shot_on_failure(page, request):
+    """On a failure, the page as it was goes to failure.png, and its error toasts into the output."""
+    failed_before = request.session.testsfailed
+    yield
+    if request.session.testsfailed > failed_before:  # the call's report is counted before teardown
+        page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+        print("error toasts on the page:", page.locator(".toast-body").all_inner_texts())
+
+
+def test_end_to_end(app, page, shot_on_failure) -> None:
     demo, url, media = app
 
     # Library: add the folder, watch the progress bar finish
@@ -95,9 +108,9 @@ def test_end_to_end(app, page) -> None:
     page.wait_for_function("() => document.querySelector('#ll-status').innerText.includes('1 video')",
                            timeout=20_000)
     page.screenshot(path=str(ARTIFACTS / "library.png"), full_page=True)
-    assert "Done" in progress and "3 added" in progress, progress
+    assert "Done" in progress and "4 added" in progress, progress
     status = page.inner_text("#ll-status")
-    assert "1 photo" in status and "1 video" in status and "1 recording" in status
+    assert "2 photos" in status and "1 video" in status and "1 recording" in status
 
     # Ask: the answer is spoken in the pool video
     tab(page, "Ask")
@@ -143,6 +156,20 @@ def test_end_to_end(app, page) -> None:
     page.locator("#ll-results img").first.click()
     page.wait_for_selector("#ll-search-viewer img.ll-photo", timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "search.png"), full_page=True)
+
+    # Search by example picture: dropping it runs the search; the same cup is found, the cat is not
+    assert "bundled profile" in page.inner_text("#ll-query-image-hint")
+    page.set_input_files("#ll-query-image input[type=file]", str(EXAMPLE))
+    page.wait_for_function("() => document.querySelector('#ll-search-msg').innerText.includes('look like')",
+                           timeout=60_000)
+    assert EXAMPLE.name in page.inner_text("#ll-search-msg")
+    page.wait_for_function("() => document.querySelector('#ll-results').innerText.includes('coffee_cup_skimage.png')",
+                           timeout=30_000)
+    results = page.inner_text("#ll-results")
+    assert "cat_chelsea_skimage.png" not in results, results
+    page.locator("#ll-results img").first.click()
+    page.wait_for_selector("#ll-search-viewer img.ll-photo[alt='coffee_cup_skimage.png']", timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "search-image.png"), full_page=True)
 
     # Timeline: a day, its sessions, then moments
     tab(page, "Timeline")

@@ -24,7 +24,8 @@ import lifelog
 from ui.jobs import Ingestor
 from ui.media import MediaCache
 from ui.views import (Evidence, answer_markdown, caption, empty_html, from_citation, from_hit, from_row, hint_html,
-                      models_markdown, progress_html, results_html, status_html, steps_markdown, viewer_html)
+                      image_empty_html, image_results_html, image_search_hint, models_markdown, progress_html,
+                      results_html, status_html, steps_markdown, viewer_html)
 
 KINDS = [("Photos", "photo"), ("Videos", "video"), ("Recordings", "audio")]
 SCALES = [("Moments", "segment"), ("Events", "event"), ("Sessions", "session"), ("Days", "day")]
@@ -136,16 +137,37 @@ def parse_day(value: Any, *, end: bool = False) -> datetime | None:
     return t.astimezone() if t.tzinfo is None else t
 
 
+def can_search_by_image(mem: lifelog.Memory) -> bool:
+    """Whether the profile has an image embedding that runs here (else the picture input is hidden)."""
+    try:
+        return mem.has_model("image_text")
+    except (KeyError, ValueError):  # a profile without that role at all
+        return False
+
+
+def _example_name(image: Any) -> str:
+    """How the results line names the example picture: its file name where there is one."""
+    source = image if isinstance(image, (str, Path)) else getattr(image, "filename", "")
+    return Path(source).name if source else "this picture"
+
+
 def search(ctx: Context, text: str, start: Any, end: Any, kinds: list[str] | None, place: str,
-           scale: str) -> tuple[str, list[Evidence], list[GalleryItem], str]:
-    """Results as a gallery with scores, or a clear empty state."""
+           scale: str, image: Any = None) -> tuple[str, list[Evidence], list[GalleryItem], str]:
+    """Results as a gallery with scores, or a clear empty state.
+
+    With an example picture (a path or a PIL image) the search goes by image vectors and the words,
+    if any, are left aside: the two scores do not mix on one scale.
+    """
     text = (text or "").strip()
-    if not text:
-        raise gr.Error("Type what to look for, e.g. \u201ccoffee\u201d or \u201cswimming pool\u201d.")
+    if not text and image is None:
+        raise gr.Error("Type what to look for, e.g. \u201ccoffee\u201d or \u201cswimming pool\u201d, "
+                       "or drop an example picture.")
     filters = lifelog.Filters(start=parse_day(start), end=parse_day(end, end=True), kinds=tuple(kinds or ()),
                               place=(place or "").strip())
     if filters.start and filters.end and filters.start >= filters.end:
         raise gr.Error("The 'from' date is after the 'to' date: swap them.")
+    if image is not None:
+        return _search_by_image(ctx, image, filters, scale, ignored_text=text)
     try:
         hits = ctx.mem.search(text, filters=filters, scale=scale or "segment", limit=24)
     except RuntimeError as e:
@@ -155,6 +177,25 @@ def search(ctx: Context, text: str, start: Any, end: Any, kinds: list[str] | Non
         return empty_html(text, filters), [], [], hint_html("")
     return (results_html(text, len(evidence), filters), evidence, gallery(ctx, evidence, with_score=True),
             hint_html("Select a result to open it here."))
+
+
+def _search_by_image(ctx: Context, image: Any, filters: lifelog.Filters, scale: str,
+                     *, ignored_text: str = "") -> tuple[str, list[Evidence], list[GalleryItem], str]:
+    name = _example_name(image)
+    if not can_search_by_image(ctx.mem):
+        raise gr.Error(f"Profile {ctx.mem.settings.profile!r} has no image embedding available here: "
+                       "search by words, or pull the full models (Models tab).")
+    try:
+        hits = ctx.mem.search_by_image(image, filters=filters, scale=scale or "segment", limit=24)
+    except OSError as e:  # PIL's UnidentifiedImageError too
+        raise gr.Error(f"Could not read {name} as a picture ({e}): use a JPEG, PNG or WebP photo.") from e
+    except RuntimeError as e:
+        raise gr.Error(str(e)) from e
+    evidence = [from_hit(h) for h in hits]
+    if not evidence:
+        return image_empty_html(name, filters), [], [], hint_html("")
+    return (image_results_html(name, len(evidence), filters, ignored_text=ignored_text), evidence,
+            gallery(ctx, evidence, with_score=True), hint_html("Select a result to open it here."))
 
 
 # --- Timeline --------------------------------------------------------------------------------------
@@ -199,14 +240,27 @@ def _with_thumbnail(ctx: Context, row: dict) -> dict:
     return row
 
 
+def offsets(ctx: Context, rows: Sequence[dict]) -> dict[str, int | None]:
+    """media id -> the camera's UTC offset, for showing episode rows at the time they were lived."""
+    ids = sorted({r["media_id"] for r in rows if r.get("media_id")})
+    if not ids:
+        return {}
+    where = "media_id IN (" + ", ".join("'" + i.replace("'", "''") + "'" for i in ids) + ")"
+    return {m.media_id: m.utc_offset_min for m in ctx.mem.store.all_media(where)}
+
+
+def rows_as_evidence(ctx: Context, rows: Sequence[dict]) -> list[Evidence]:
+    found = offsets(ctx, rows)
+    return [from_row(r, ctx.mem.settings.home, found.get(r.get("media_id") or "")) for r in rows]
+
+
 def open_day(ctx: Context, day: str | None) -> tuple[str, list[Evidence], list[GalleryItem], list[Evidence],
                                                      list[GalleryItem], str]:
     """A day's sessions and events; the moments gallery empties until one is chosen."""
     if not day:
         return hint_html("Choose a day."), [], [], [], [], hint_html("")
-    home = ctx.mem.settings.home
     rows = [_with_thumbnail(ctx, r) for r in _top_level(ctx, day)]
-    items = [from_row(r, home) for r in rows]
+    items = rows_as_evidence(ctx, rows)
     head = ctx.mem.episode(day) if not day.startswith("date:") else None
     summary = (head.get("caption") if head else "") or f"{len(items)} session{'s' * (len(items) != 1)}"
     return (f'<div class="ll-count">{summary}. Select a session to see its moments.</div>', items,
@@ -238,7 +292,7 @@ def open_session(ctx: Context, sessions: Sequence[Evidence], index: int | None) 
         return [], [], hint_html("Select a session.")
     chosen = sessions[index]
     rows = segments_of(ctx, chosen.episode_id)
-    items = [from_row(r, ctx.mem.settings.home) for r in rows]
+    items = rows_as_evidence(ctx, rows)
     if not items:  # a session without finer episodes opens as itself
         items = [chosen]
     return items, gallery(ctx, items), open_evidence(ctx, items, 0, autoplay=False)
@@ -394,16 +448,25 @@ def build_app(mem: lifelog.Memory, *, media_root: str | Path | None = None) -> g
                     steps = gr.Markdown("Ask a question to see the agent's steps.", elem_id="ll-steps")
             with gr.Tab("Search", id="search"):
                 hits = gr.State([])
-                with gr.Row():
-                    query = gr.Textbox(placeholder="what to look for: coffee, the beach, keys on the table",
-                                       show_label=False, scale=5, elem_id="ll-query")
-                    search_btn = gr.Button("Search", variant="primary", scale=1, elem_id="ll-search")
-                with gr.Row():
-                    start = gr.DateTime(label="From", include_time=False, type="string", scale=1)
-                    end = gr.DateTime(label="To", include_time=False, type="string", scale=1)
-                    kinds = gr.CheckboxGroup(KINDS, label="Kind", scale=2)
-                    place = gr.Textbox(label="Place", placeholder="e.g. Madrid", scale=1)
-                    scale = gr.Dropdown(SCALES, value="segment", label="Look at", scale=1)
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=5):
+                        with gr.Row():
+                            query = gr.Textbox(placeholder="what to look for: coffee, the beach, keys on the table",
+                                               show_label=False, scale=5, elem_id="ll-query")
+                            search_btn = gr.Button("Search", variant="primary", scale=1, elem_id="ll-search")
+                        with gr.Row():
+                            start = gr.DateTime(label="From", include_time=False, type="string", scale=1)
+                            end = gr.DateTime(label="To", include_time=False, type="string", scale=1)
+                            kinds = gr.CheckboxGroup(KINDS, label="Kind", scale=2)
+                            place = gr.Textbox(label="Place", placeholder="e.g. Madrid", scale=1)
+                            scale = gr.Dropdown(SCALES, value="segment", label="Look at", scale=1)
+                    # hidden where the profile has no image embedding: the input would only fail
+                    with gr.Column(scale=2, min_width=220, visible=can_search_by_image(mem),
+                                   elem_id="ll-query-image-box"):
+                        query_image = gr.Image(label="Or search by example picture", type="filepath",
+                                               sources=["upload", "clipboard"], height=150,
+                                               elem_id="ll-query-image")
+                        gr.HTML(image_search_hint(mem.settings.profile), elem_id="ll-query-image-hint")
                 search_msg = gr.HTML(hint_html("Results appear here, best first, with their relevance."),
                                      elem_id="ll-search-msg")
                 with gr.Row(equal_height=False):
@@ -460,10 +523,13 @@ def build_app(mem: lifelog.Memory, *, media_root: str | Path | None = None) -> g
 
         # Search
         search_fn = partial(search, ctx)
-        search_in = [query, start, end, kinds, place, scale]
+        search_in = [query, start, end, kinds, place, scale, query_image]
         search_out = [search_msg, hits, hit_gallery, search_viewer]
         search_btn.click(search_fn, search_in, search_out)
         query.submit(search_fn, search_in, search_out)
+        # dropping a picture is the search: no button press needed
+        query_image.upload(search_fn, search_in, search_out)
+        query_image.clear(lambda: hint_html("Picture cleared: type words and press Search."), None, search_msg)
 
         def on_hit(items: list[Evidence], evt: gr.SelectData) -> str:
             return open_evidence(ctx, items, evt.index)
@@ -520,5 +586,5 @@ def launch(mem: lifelog.Memory, host: str = "127.0.0.1", port: int = 7860, open_
     return demo
 
 
-__all__ = ["Context", "ask", "build_app", "launch", "open_day", "open_evidence", "open_session", "search",
-           "timeline_days"]
+__all__ = ["Context", "ask", "build_app", "can_search_by_image", "launch", "open_day", "open_evidence",
+           "open_session", "search", "timeline_days"]

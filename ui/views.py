@@ -6,6 +6,7 @@ Pure functions of `lifelog` results, so tests can check them without a browser.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -13,9 +14,13 @@ from typing import Any, Sequence
 from urllib.parse import quote
 
 import lifelog
+from lifelog.schema import local_time
 
 SEP = " \u00b7 "
 KIND_NAMES = {"audio": "recording", "video": "video", "photo": "photo", "mixed": "mixed"}
+# the agent's evidence label, "photo Sat 14 Jun 2025, 09:42 at Lisbon, Portugal: CAFÉ AURORA": the viewer
+# already shows kind, time and place above the snippet, so only the words after the colon are kept
+LABEL_PREFIX = re.compile(r"^\w+ \w{3} \d{1,2} \w{3} \d{4}, \d{1,2}:\d{2}(?: at [^:]+)?: ")
 
 
 @dataclass(frozen=True)
@@ -34,34 +39,38 @@ class Evidence:
     thumbnail: str  # as the store gives it (inside the home), or ""
     path: str  # the file as last seen, for display only: never served from this
     score: float | None = None
+    utc_offset_min: int | None = None  # the camera's clock offset: times show as lived there
 
 
 def from_citation(c: lifelog.Citation) -> Evidence:
     return Evidence(media_id=c.media_id, kind=c.kind, start_s=c.start_s, end_s=c.end_s, time=c.time,
-                    title=Path(c.path).name if c.path else c.kind, text=c.snippet, place=c.place,
-                    episode_id=c.episode_id, thumbnail=c.thumbnail, path=c.path, score=c.score)
+                    title=Path(c.path).name if c.path else c.kind, text=LABEL_PREFIX.sub("", c.snippet),
+                    place=c.place, episode_id=c.episode_id, thumbnail=c.thumbnail, path=c.path, score=c.score,
+                    utc_offset_min=c.utc_offset_min)
 
 
 def from_hit(h: lifelog.Hit) -> Evidence:
     return Evidence(media_id=h.media_id, kind=h.kind, start_s=h.offset_start, end_s=h.offset_end, time=h.start,
                     title=h.title or (Path(h.path).name if h.path else h.kind), text=h.transcript or h.text,
-                    place=h.place, episode_id=h.episode_id, thumbnail=h.thumbnail, path=h.path, score=h.score)
+                    place=h.place, episode_id=h.episode_id, thumbnail=h.thumbnail, path=h.path, score=h.score,
+                    utc_offset_min=h.utc_offset_min)
 
 
-def from_row(row: dict[str, Any], home: str | Path) -> Evidence:
-    """An episode row of the store (the timeline reads those)."""
+def from_row(row: dict[str, Any], home: str | Path, utc_offset_min: int | None = None) -> Evidence:
+    """An episode row of the store (the timeline reads those); the offset comes from its media record."""
     thumb = row.get("thumbnail") or ""
     return Evidence(media_id=row.get("media_id") or "", kind=row.get("kind") or "mixed",
                     start_s=float(row.get("offset_start") or 0), end_s=float(row.get("offset_end") or 0),
                     time=row.get("start"), title=row.get("title") or "",
                     text=row.get("transcript") or row.get("caption") or row.get("text") or "",
                     place=row.get("place") or "", episode_id=row["episode_id"],
-                    thumbnail=str(Path(home) / thumb) if thumb else "", path="")
+                    thumbnail=str(Path(home) / thumb) if thumb else "", path="", utc_offset_min=utc_offset_min)
 
 
-def when(t: datetime | None) -> str:
-    """A time as the person lived it: this computer's local time."""
-    return t.astimezone().strftime("%a %d %b %Y, %H:%M") if t else "time unknown"
+def when(t: datetime | None, utc_offset_min: int | None = None) -> str:
+    """A time as the person lived it: the camera's clock where known (as the agent's answers say
+    it), else this computer's local time."""
+    return local_time(t, utc_offset_min).strftime("%a %d %b %Y, %H:%M") if t else "time unknown"
 
 
 def clock(seconds: float) -> str:
@@ -84,7 +93,7 @@ def span(e: Evidence) -> str:
 def caption(e: Evidence, *, with_score: bool = False) -> str:
     """The line under a thumbnail: what, when, where (and how relevant, in search)."""
     bits = [Path(e.path).name] if e.path else []
-    bits += [KIND_NAMES.get(e.kind, e.kind), when(e.time)]
+    bits += [KIND_NAMES.get(e.kind, e.kind), when(e.time, e.utc_offset_min)]
     if span(e):
         bits.append(span(e))
     if e.place:
@@ -153,6 +162,29 @@ def results_html(query: str, n: int, filters: lifelog.Filters) -> str:
             f"Select one to open it.</div>")
 
 
+def image_results_html(name: str, n: int, filters: lifelog.Filters, *, ignored_text: str = "") -> str:
+    extra = "" if filters.describe() == "none" else f" \u00b7 filters: {html.escape(filters.describe())}"
+    note = (f" The words \u201c{html.escape(ignored_text)}\u201d were not used: clear the picture to search by words."
+            if ignored_text else "")
+    return (f'<div class="ll-count">{n} moment{"s" * (n != 1)} that look like {html.escape(name)}{extra}. '
+            f"Select one to open it.{note}</div>")
+
+
+def image_empty_html(name: str, filters: lifelog.Filters) -> str:
+    extra = "" if filters.describe() == "none" else f" with the filters ({html.escape(filters.describe())})"
+    return (f'<div class="ll-empty"><div class="ll-empty-title">Nothing in memory looks like {html.escape(name)}'
+            f"{extra}.</div><div>Try another picture, widen the dates, or search by words.</div></div>")
+
+
+def image_search_hint(profile: str) -> str:
+    """The note under the example-picture input: how much to expect from this profile's image vectors."""
+    if profile == "bundled":
+        return ('<div class="ll-note">The bundled profile compares pictures by the things it recognises in them '
+                "(a cat, a cup, a bridge), not by how they look: it finds photos of the same kind of thing. "
+                "The full profile compares the pictures themselves.</div>")
+    return '<div class="ll-note">Finds photos and video frames that look like this picture.</div>'
+
+
 def steps_markdown(answer: lifelog.Answer) -> str:
     if not answer.steps:
         return "No search was needed."
@@ -164,11 +196,24 @@ def steps_markdown(answer: lifelog.Answer) -> str:
             f"{answer.seconds:.1f} s, searched for \u201c{answer.steps[0].query}\u201d.\n\n" + "\n".join(rows))
 
 
+def _listed(answer: lifelog.Answer) -> str:
+    """Counting and browsing answers name each piece of evidence in a row ("2 recordings yesterday:
+    a; b"): shown as a list, one line per piece, they read at a glance. Other answers stay as written."""
+    labels = [c.snippet for c in answer.citations]
+    joined = "; ".join(labels)
+    if len(labels) < 2 or joined not in answer.text:
+        return answer.text
+    head, tail = answer.text.split(joined, 1)
+    head = head.strip().rstrip(":")
+    return (f"{head}:\n\n" if head else "") + "\n".join(f"- {label}" for label in labels) + (
+        f"\n\n{tail.strip()}" if tail.strip() else "")
+
+
 def answer_markdown(answer: lifelog.Answer) -> str:
     if answer.abstained:
         return f"{answer.text}\n\n*Nothing I found was close enough to be evidence; try other words or add more media.*"
     n = len(answer.citations)
-    return (f"{answer.text}\n\n*confidence {answer.confidence:.2f} \u00b7 {n} piece{'s' * (n != 1)} of evidence "
+    return (f"{_listed(answer)}\n\n*confidence {answer.confidence:.2f} \u00b7 {n} piece{'s' * (n != 1)} of evidence "
             f"on the right*")
 
 
