@@ -23,15 +23,17 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from lifelog.memory import MIN_SCORE
 from lifelog.schema import Answer, Citation, Filters, Hit, Step
 from lifelog.timeparse import MONTHS, parse_time
 
 if TYPE_CHECKING:
     from lifelog.memory import Memory
 
-# a hit this strong answers at once; under MIN_SCORE (memory.py) nothing counts as evidence
+# a hit this strong answers at once; a weaker one must also share the question's words (BM25) and
+# reach KEYWORD_FLOOR: a menu's "bica 0,80 €" is far in meaning from "how much does a bica cost"
+# but names it; a photo of a cat at 0.32 from "giraffe at the zoo" names nothing
 SUFFICIENT = 0.5
+KEYWORD_FLOOR = 0.3
 KIND_WORDS = {
     "video": ("video", "clip", "footage", "filmed"),
     "photo": ("photo", "picture", "pic", "image", "snapshot"),
@@ -117,7 +119,7 @@ def adaptive(mem: Memory, parsed: ParsedQuestion) -> tuple[list[Hit], list[Step]
         return max((h.score for h in best.values()), default=0.0)
 
     # round 1: the finest scale, with the question's filters
-    hits = mem.search(parsed.text, filters=filters, scale="segment")
+    hits = mem.search(parsed.text, filters=filters, scale="segment", min_score=KEYWORD_FLOOR)
     top = keep(hits)
     decision = "sufficient" if top >= SUFFICIENT else "weak: read coarser episodes and zoom in"
     steps.append(_step(1, "episodic", "segment", parsed.text, filters, hits, decision))
@@ -125,7 +127,7 @@ def adaptive(mem: Memory, parsed: ParsedQuestion) -> tuple[list[Hit], list[Step]
     if top < SUFFICIENT and n < max_rounds:
         # round 2: events and sessions carry context a single segment lacks; zoom into their children
         n += 1
-        coarse = mem.search(parsed.text, filters=filters, scale=None, limit=6)
+        coarse = mem.search(parsed.text, filters=filters, scale=None, limit=6, min_score=KEYWORD_FLOOR)
         zoomed: list[Hit] = []
         for parent in [h for h in coarse if h.scale != "segment"][:3]:
             child_filters = replace(filters, media_id=parent.media_id) if parent.media_id else filters
@@ -140,7 +142,7 @@ def adaptive(mem: Memory, parsed: ParsedQuestion) -> tuple[list[Hit], list[Step]
         n += 1
         wider = replace(filters, start=filters.start - timedelta(days=1) if filters.start else None,
                         end=filters.end + timedelta(days=1) if filters.end else None)
-        hits = mem.search(parsed.text, filters=wider, scale="segment")
+        hits = mem.search(parsed.text, filters=wider, scale="segment", min_score=KEYWORD_FLOOR)
         top = keep(hits)
         steps.append(_step(n, "episodic", "segment", parsed.text, wider, hits,
                            "sufficient" if top >= SUFFICIENT else "still weak"))
@@ -178,7 +180,7 @@ def describe_when(hit: Hit) -> str:
 def sufficient(hit: Hit) -> bool:
     """Evidence good enough to answer from: close in meaning, or fairly close and sharing the
     question's words. Anything weaker is declined rather than offered as a guess."""
-    return hit.score >= SUFFICIENT or (hit.keyword_score > 0 and hit.score >= MIN_SCORE)
+    return hit.score >= SUFFICIENT or (hit.keyword_score > 0 and hit.score >= KEYWORD_FLOOR)
 
 
 def _words(text: str) -> set[str]:
@@ -341,9 +343,13 @@ def _citation(h: Hit, snippet: str) -> Citation:
     )
 
 
+def _short(text: str, n: int = 80) -> str:
+    return text if len(text) <= n else text[:n].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
+
+
 def _label(h: Hit) -> str:
     what = h.transcript.strip() or h.ocr.split(" / ")[0] or h.title
-    return f"{KIND_NAMES.get(h.kind, h.kind)} {describe_when(h)}{' at ' + h.place if h.place else ''}: {what[:80]}"
+    return f"{KIND_NAMES.get(h.kind, h.kind)} {describe_when(h)}{' at ' + h.place if h.place else ''}: {_short(what)}"
 
 
 def candidates_for(mem: Memory, parsed: ParsedQuestion, steps: list[Step]) -> list[Hit]:

@@ -24,8 +24,9 @@ from lifelog.schema import Answer, Filters, Hit, ModelRow, Status
 from lifelog.settings import Settings, load_settings
 from lifelog.store import Store, VectorColumn
 
-# fused scores below this are "nothing relevant": better no answer than the nearest junk
-MIN_SCORE = 0.32
+# fused scores below this are "nothing relevant": better no answer than the nearest junk (MiniLM
+# puts unrelated sentences at 0.1-0.3 from a query; "giraffe spaceship" meets a cat photo at 0.32)
+MIN_SCORE = 0.35
 
 
 class Memory:

@@ -308,8 +308,29 @@ def consolidate(mem: "Memory", new_media: Sequence[MediaRecord] | None = None, *
                                        "transcript", "place", "lat", "lon"])
     _visits(mem, new_media, episodes, report)
     _things(mem, episodes, report)
+    _refresh_indexes(store)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+# the columns consolidation looks rows up by: indexed so that its cost follows the new rows, not the library
+_LOOKUPS = {"faces": ("media_id", "person_id"), "things": ("thing", "episode_id")}
+
+
+def _refresh_indexes(store: "Store") -> None:
+    from lancedb.index import BTree
+
+    for name, columns in _LOOKUPS.items():
+        t = table(store, name)
+        if t.count_rows() == 0:
+            continue
+        have = {c for i in t.list_indices() for c in i.columns}
+        with store._lock:
+            for col in columns:
+                if col not in have:
+                    t.create_index(col, config=BTree())
+            if have:
+                t.optimize()  # folds the new rows into the indexes and compacts small fragments
 
 
 def _new_person_id(face_id: str) -> str:

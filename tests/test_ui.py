@@ -219,7 +219,7 @@ def test_search_by_example_picture(day_ctx, shared_media: Path) -> None:
     assert can_search_by_image(day_ctx.mem)
     coffee = shared_media / "photos" / "coffee_cup_skimage.png"
     msg, hits, items, viewer = search(day_ctx, "", None, None, [], "", "segment", str(coffee))
-    assert "look like coffee_cup_skimage.png" in msg and "Select one" in msg
+    assert " like coffee_cup_skimage.png" in msg and "Select one" in msg
     photos = [h for h in hits if h.kind == "photo"]
     assert Path(photos[0].path).name == "IMG_20250614_094112.jpg", [(h.path, h.score) for h in hits]
     assert all(Path(h.path).name != "IMG_20250614_081205.jpg" for h in hits)  # not the cat
@@ -301,3 +301,35 @@ def test_answer_markdown_lists_only_answers_that_name_each_piece() -> None:
     assert listed.startswith("2 photos:\n\n- photo one\n- photo two\n\n(and 3 more)")
     plain = answer_markdown(answer("After that (a), next: b", "b", "a"))
     assert plain.startswith("After that (a), next: b\n\n*confidence")
+
+
+# --- People: naming a face changes the answers to "who" questions --------------------------------
+@pytest.mark.slow
+def test_people_tab_names_a_face_and_the_answer_uses_it(tmp_path: Path) -> None:
+    from ui.app import hide_selected, people_view, save_name, select_person
+
+    mem = lifelog.open(tmp_path / "home", now="2025-06-15T10:00:00+01:00")
+    report = mem.ingest([SAMPLE_MEDIA / "IMG_20250614_152045.jpg"])
+    assert report.ingested == 1 and not report.failed, report
+    ctx = make_context(mem, tmp_path / "staged")
+    question = "Who is in the photo with the football helmet?"
+    before = ask(ctx, question, [])[0][-1]["content"]
+    assert "unnamed person" in before and "Eileen" not in before, before
+
+    msg, ids, items, chosen, name, info, merge = people_view(ctx)
+    assert len(ids) == 1 and "1 person" in msg and chosen == "" and name == ""
+    face, cap = items[0]
+    assert Path(face).is_relative_to(ctx.media.root) and Image.open(face).size[0] > 16  # the face crop, staged
+    assert cap.startswith("unnamed person ") and "1 face" in cap and "last seen Sat 14 Jun 2025" in cap, cap
+    _, _, _, chosen, name, info, merge = select_person(ctx, ids, 0)
+    assert chosen == ids[0] and name == "" and "unnamed person" in info and merge.choices == []
+
+    with pytest.raises(gr.Error, match="type a name"):
+        save_name(ctx, chosen, "  ")
+    msg, ids2, items, chosen, name, info, _ = save_name(ctx, chosen, "Eileen")
+    assert ids2 == ids and name == "Eileen" and "Named Eileen" in msg and items[0][1].startswith("Eileen \u00b7 1 face")
+    after = ask(ctx, question, [])[0][-1]["content"]
+    assert "Eileen" in after and "unnamed person" not in after, after
+
+    msg, ids, items, chosen, *_ = hide_selected(ctx, chosen)
+    assert ids == [] and items == [] and chosen == "" and "No people yet" in msg

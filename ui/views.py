@@ -130,7 +130,10 @@ def viewer_html(e: Evidence, media: Path | None, context: Sequence[tuple[float, 
                          f'alt="{html.escape(e.title)}"></a>')
     title = html.escape(e.title or KIND_NAMES.get(e.kind, e.kind))
     meta = [html.escape(caption(replace(e, path="")))]
-    parts.append(f'<div class="ll-meta"><div class="ll-title">{title}</div><div>{SEP.join(meta)}</div></div>')
+    name = Path(e.path).name if e.path else ""
+    # the file's name too, when the title is something else ("Photo 2025-06-14 09:41: espresso")
+    file_line = f'<div class="ll-file">{html.escape(name)}</div>' if name and name != e.title else ""
+    parts.append(f'<div class="ll-meta"><div class="ll-title">{title}</div>{file_line}<div>{SEP.join(meta)}</div></div>')
     if context:
         lines = []
         for at, words, current in context:
@@ -166,7 +169,7 @@ def image_results_html(name: str, n: int, filters: lifelog.Filters, *, ignored_t
     extra = "" if filters.describe() == "none" else f" \u00b7 filters: {html.escape(filters.describe())}"
     note = (f" The words \u201c{html.escape(ignored_text)}\u201d were not used: clear the picture to search by words."
             if ignored_text else "")
-    return (f'<div class="ll-count">{n} moment{"s" * (n != 1)} that look like {html.escape(name)}{extra}. '
+    return (f'<div class="ll-count">{n} moment{"s" * (n != 1)} that look{"s" * (n == 1)} like {html.escape(name)}{extra}. '
             f"Select one to open it.{note}</div>")
 
 
@@ -215,6 +218,30 @@ def answer_markdown(answer: lifelog.Answer) -> str:
     n = len(answer.citations)
     return (f"{_listed(answer)}\n\n*confidence {answer.confidence:.2f} \u00b7 {n} piece{'s' * (n != 1)} of evidence "
             f"on the right*")
+
+
+def person_caption(p: Any) -> str:
+    """The line under a face: who, how often, when last seen (a `lifelog.semantic.Person`)."""
+    n = f"{p.n_faces} face{'s' * (p.n_faces != 1)}"
+    last = f"last seen {when(p.last_seen)}" if p.last_seen else "never dated"
+    return SEP.join([p.label, n, last])
+
+
+def person_html(p: Any) -> str:
+    """The selected person, above the name box."""
+    first = when(p.first_seen) if p.first_seen else "unknown"
+    return (f'<div class="ll-meta"><div class="ll-title">{html.escape(p.label)}</div>'
+            f"<div>{p.n_faces} face{'s' * (p.n_faces != 1)}{SEP}first seen {html.escape(first)}{SEP}"
+            f"last seen {html.escape(when(p.last_seen))}</div></div>")
+
+
+def people_html(n: int, message: str = "") -> str:
+    if not n:
+        return ('<div class="ll-empty"><div class="ll-empty-title">No people yet.</div><div>Faces found in photos '
+                "and videos are grouped into people as media is added (Library tab).</div></div>")
+    note = f"<b>{html.escape(message)}</b> " if message else ""
+    return (f'<div class="ll-count">{note}{n} {"person" if n == 1 else "people"}, most often seen first. '
+            "Select one to name, hide or merge them; names are used in answers to \u201cwho\u201d questions.</div>")
 
 
 def _mb(n: int) -> str:
