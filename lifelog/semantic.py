@@ -532,7 +532,12 @@ def sync_episode_people(mem: "Memory", episode_ids: Iterable[str]) -> int:
             if list(r["people"] or []) == people:
                 continue
             text = (r["text"] or "").split(PEOPLE_LINE)[0] + (PEOPLE_LINE + ", ".join(people) if people else "")
-            store.episode_table.update(where=f"episode_id = {_q(r['episode_id'])}", values={"people": people, "text": text})
+            where = f"episode_id = {_q(r['episode_id'])}"
+            if people:
+                store.episode_table.update(where=where, values={"people": people, "text": text})
+            else:  # LanceDB 0.40 cannot update to an empty list from Python values; SQL can
+                store.episode_table.update(where=where, values_sql={
+                    "people": "arrow_cast(make_array(), 'List(Utf8)')", "text": "'" + text.replace("'", "''") + "'"})
             changed += 1
         store._indexes_fresh = False  # the full-text index must see the new words
     return changed

@@ -110,6 +110,10 @@ def test_naming_a_person_changes_who_answers(sample_memory: lifelog.Memory, caps
     with_eileen = fresh.search("photo", filters=lifelog.Filters(people=("Eileen",)), min_score=None)
     assert [Path(h.path).name for h in with_eileen] == ["IMG_20250614_152045.jpg"]
     assert "don't know anyone called Bob" in fresh.ask("When did I last see Bob?").text
+    assert main(["--home", home, "people", "hide", "Eileen"]) == 0  # hidden people are not named in answers
+    assert "Eileen" not in fresh.ask(question).text
+    assert main(["--home", home, "people", "unhide", "Eileen"]) == 0
+    assert fresh.ask(question).text.startswith("Eileen")
 
 
 def test_last_seen_and_last_visit(sample_memory: lifelog.Memory) -> None:

@@ -21,7 +21,7 @@ from PIL import Image
 import lifelog
 from ingest.records import EpisodeRecord, FileResult, MediaRecord, Source
 from ui.app import (add_folder, ask, build_app, can_search_by_image, make_context, open_day, open_evidence, open_session,
-                    poll, search, timeline_days)
+                    people_view, poll, save_name, search, select_person, timeline_days)
 from ui.views import answer_markdown, progress_html
 
 SAMPLE_MEDIA = Path(__file__).resolve().parents[1] / "sample_media"
@@ -306,8 +306,6 @@ def test_answer_markdown_lists_only_answers_that_name_each_piece() -> None:
 # --- People: naming a face changes the answers to "who" questions --------------------------------
 @pytest.mark.slow
 def test_people_tab_names_a_face_and_the_answer_uses_it(tmp_path: Path) -> None:
-    from ui.app import hide_selected, people_view, save_name, select_person
-
     mem = lifelog.open(tmp_path / "home", now="2025-06-15T10:00:00+01:00")
     report = mem.ingest([SAMPLE_MEDIA / "IMG_20250614_152045.jpg"])
     assert report.ingested == 1 and not report.failed, report
@@ -330,6 +328,3 @@ def test_people_tab_names_a_face_and_the_answer_uses_it(tmp_path: Path) -> None:
     assert ids2 == ids and name == "Eileen" and "Named Eileen" in msg and items[0][1].startswith("Eileen \u00b7 1 face")
     after = ask(ctx, question, [])[0][-1]["content"]
     assert "Eileen" in after and "unnamed person" not in after, after
-
-    msg, ids, items, chosen, *_ = hide_selected(ctx, chosen)
-    assert ids == [] and items == [] and chosen == "" and "No people yet" in msg

@@ -184,3 +184,44 @@ def test_end_to_end(app, page, shot_on_failure) -> None:
     page.wait_for_selector("#ll-models table", timeout=30_000)
     assert "all-minilm-l6-v2" in page.inner_text("#ll-models")
     page.screenshot(path=str(ARTIFACTS / "models.png"), full_page=True)
+
+
+def test_people_tab_names_a_face(tmp_path: Path) -> None:
+    """The People tab shows the sample day's face; naming it there changes the Ask tab's answer."""
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is missing: apt-get install -y chromium (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    from ui.app import launch
+
+    mem = lifelog.open(tmp_path / "home", now="2025-06-15T10:00:00+01:00")
+    assert mem.ingest([EXAMPLE.parent / "IMG_20250614_152045.jpg"]).ingested == 1
+    port = free_port()
+    demo = launch(mem, host="127.0.0.1", port=port, open_browser=False, prevent_thread_lock=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"http://127.0.0.1:{port}")
+            page.wait_for_selector("#ll-question textarea", timeout=60_000)
+            tab(page, "People")
+            page.wait_for_selector("#ll-people img", timeout=30_000)
+            assert "unnamed person" in page.inner_text("#ll-people")
+            page.locator("#ll-people img").first.click()
+            page.wait_for_function("() => document.querySelector('#ll-person').innerText.includes('unnamed person')",
+                                   timeout=30_000)
+            page.fill("#ll-person-name textarea, #ll-person-name input", "Eileen")
+            page.click("#ll-person-save")
+            page.wait_for_function("() => document.querySelector('#ll-people').innerText.includes('Eileen')",
+                                   timeout=30_000)
+            assert "Named Eileen" in page.inner_text("#ll-people-msg")
+            page.screenshot(path=str(ARTIFACTS / "people.png"), full_page=True)
+            tab(page, "Ask")
+            page.fill("#ll-question textarea", "Who is in the photo with the football helmet?")
+            page.click("#ll-ask")
+            page.wait_for_function("() => document.querySelector('#ll-chat').innerText.includes('Eileen')",
+                                   timeout=120_000)
+            browser.close()
+    finally:
+        demo.close()
