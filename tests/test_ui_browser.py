@@ -65,17 +65,27 @@ def app(tmp_path_factory: pytest.TempPathFactory, shared_media: Path):
 
 
 @pytest.fixture(scope="module")
-def page(app):
+def browser():
+    """One Playwright and one Chromium for the module (a second sync_playwright in the same
+    thread would find the first one's event loop running)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is missing: apt-get install -y chromium (.ci/run installs it)")
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-        pg.goto(app[1])
-        pg.wait_for_selector("#ll-question textarea", timeout=60_000)
-        yield pg
-        browser.close()
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page(app, browser):
+    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    pg.goto(app[1])
+    pg.wait_for_selector("#ll-question textarea", timeout=60_000)
+    yield pg
+    pg.close()
 
 
 def tab(page, name: str) -> None:
@@ -186,12 +196,8 @@ def test_end_to_end(app, page, shot_on_failure) -> None:
     page.screenshot(path=str(ARTIFACTS / "models.png"), full_page=True)
 
 
-def test_people_tab_names_a_face(tmp_path: Path) -> None:
+def test_people_tab_names_a_face(tmp_path: Path, browser) -> None:
     """The People tab shows the sample day's face; naming it there changes the Ask tab's answer."""
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is missing: apt-get install -y chromium (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
     from ui.app import launch
 
     mem = lifelog.open(tmp_path / "home", now="2025-06-15T10:00:00+01:00")
@@ -200,28 +206,26 @@ def test_people_tab_names_a_face(tmp_path: Path) -> None:
     demo = launch(mem, host="127.0.0.1", port=port, open_browser=False, prevent_thread_lock=True)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"http://127.0.0.1:{port}")
-            page.wait_for_selector("#ll-question textarea", timeout=60_000)
-            tab(page, "People")
-            page.wait_for_selector("#ll-people img", timeout=30_000)
-            assert "unnamed person" in page.inner_text("#ll-people")
-            page.locator("#ll-people img").first.click()
-            page.wait_for_function("() => document.querySelector('#ll-person').innerText.includes('unnamed person')",
-                                   timeout=30_000)
-            page.fill("#ll-person-name textarea, #ll-person-name input", "Eileen")
-            page.click("#ll-person-save")
-            page.wait_for_function("() => document.querySelector('#ll-people').innerText.includes('Eileen')",
-                                   timeout=30_000)
-            assert "Named Eileen" in page.inner_text("#ll-people-msg")
-            page.screenshot(path=str(ARTIFACTS / "people.png"), full_page=True)
-            tab(page, "Ask")
-            page.fill("#ll-question textarea", "Who is in the photo with the football helmet?")
-            page.click("#ll-ask")
-            page.wait_for_function("() => document.querySelector('#ll-chat').innerText.includes('Eileen')",
-                                   timeout=120_000)
-            browser.close()
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"http://127.0.0.1:{port}")
+        page.wait_for_selector("#ll-question textarea", timeout=60_000)
+        tab(page, "People")
+        page.wait_for_selector("#ll-people img", timeout=30_000)
+        assert "unnamed person" in page.inner_text("#ll-people")
+        page.locator("#ll-people img").first.click()
+        page.wait_for_function("() => document.querySelector('#ll-person').innerText.includes('unnamed person')",
+                               timeout=30_000)
+        page.fill("#ll-person-name textarea, #ll-person-name input", "Eileen")
+        page.click("#ll-person-save")
+        page.wait_for_function("() => document.querySelector('#ll-people').innerText.includes('Eileen')",
+                               timeout=30_000)
+        assert "Named Eileen" in page.inner_text("#ll-people-msg")
+        page.screenshot(path=str(ARTIFACTS / "people.png"), full_page=True)
+        tab(page, "Ask")
+        page.fill("#ll-question textarea", "Who is in the photo with the football helmet?")
+        page.click("#ll-ask")
+        page.wait_for_function("() => document.querySelector('#ll-chat').innerText.includes('Eileen')",
+                               timeout=120_000)
+        page.close()
     finally:
         demo.close()
