@@ -328,3 +328,8 @@ def test_people_tab_names_a_face_and_the_answer_uses_it(tmp_path: Path) -> None:
     assert ids2 == ids and name == "Eileen" and "Named Eileen" in msg and items[0][1].startswith("Eileen \u00b7 1 face")
     after = ask(ctx, question, [])[0][-1]["content"]
     assert "Eileen" in after and "unnamed person" not in after, after
+    # the Search tab's People filter finds her photo, and nothing for someone unknown
+    _, hits, _, _ = search(ctx, "football helmet", None, None, [], "", "segment", None, "Eileen")
+    assert [Path(h.path).name for h in hits] == ["IMG_20250614_152045.jpg"]
+    msg, hits, _, _ = search(ctx, "football helmet", None, None, [], "", "segment", None, "Bob")
+    assert hits == []

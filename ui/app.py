@@ -154,7 +154,7 @@ def _example_name(image: Any) -> str:
 
 
 def search(ctx: Context, text: str, start: Any, end: Any, kinds: list[str] | None, place: str,
-           scale: str, image: Any = None) -> tuple[str, list[Evidence], list[GalleryItem], str]:
+           scale: str, image: Any = None, people: str = "") -> tuple[str, list[Evidence], list[GalleryItem], str]:
     """Results as a gallery with scores, or a clear empty state.
 
     With an example picture (a path or a PIL image) the search goes by image vectors and the words,
@@ -164,8 +164,9 @@ def search(ctx: Context, text: str, start: Any, end: Any, kinds: list[str] | Non
     if not text and image is None:
         raise gr.Error("Type what to look for, e.g. \u201ccoffee\u201d or \u201cswimming pool\u201d, "
                        "or drop an example picture.")
+    names = tuple(n.strip() for n in (people or "").split(",") if n.strip())  # as named in the People tab
     filters = lifelog.Filters(start=parse_day(start), end=parse_day(end, end=True), kinds=tuple(kinds or ()),
-                              place=(place or "").strip())
+                              place=(place or "").strip(), people=names)
     if filters.start and filters.end and filters.start >= filters.end:
         raise gr.Error("The 'from' date is after the 'to' date: swap them.")
     if image is not None:
@@ -528,6 +529,8 @@ def build_app(mem: lifelog.Memory, *, media_root: str | Path | None = None) -> g
                             end = gr.DateTime(label="To", include_time=False, type="string", scale=1)
                             kinds = gr.CheckboxGroup(KINDS, label="Kind", scale=2)
                             place = gr.Textbox(label="Place", placeholder="e.g. Madrid", scale=1)
+                            people_filter = gr.Textbox(label="People", placeholder="e.g. Eileen", scale=1,
+                                                       elem_id="ll-people-filter")
                             scale = gr.Dropdown(SCALES, value="segment", label="Look at", scale=1)
                     # hidden where the profile has no image embedding: the input would only fail
                     with gr.Column(scale=2, min_width=220, visible=can_search_by_image(mem),
@@ -610,7 +613,7 @@ def build_app(mem: lifelog.Memory, *, media_root: str | Path | None = None) -> g
 
         # Search
         search_fn = partial(search, ctx)
-        search_in = [query, start, end, kinds, place, scale, query_image]
+        search_in = [query, start, end, kinds, place, scale, query_image, people_filter]
         search_out = [search_msg, hits, hit_gallery, search_viewer]
         search_btn.click(search_fn, search_in, search_out)
         query.submit(search_fn, search_in, search_out)
