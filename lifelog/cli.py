@@ -17,9 +17,10 @@ from lifelog.settings import default_home, load_settings
 SAMPLE_MEDIA = Path(__file__).resolve().parents[1] / "sample_media"
 DEMO_QUESTIONS = (
     "Where did I leave my keys?",
-    "What did I buy at Cafe Aurora?",
+    "How full was the tram?",
     "When is dinner with Sam?",
     "How much is a pastel de nata?",
+    "When was I last at the beach?",
     "Did I see a giraffe at the zoo?",
 )
 
@@ -51,7 +52,8 @@ def print_answer(answer: Answer, explain: bool = False) -> None:
         print("Evidence:")
         for c in answer.citations:
             place = f", {c.place}" if c.place else ""
-            print(f"  - {c.path}  @ {_fmt_span(c.start_s, c.end_s)}  ({_fmt_time(c.local_time)}{place}, score {c.score:.2f})")
+            score = f", score {c.score:.2f}" if c.score else ""  # found by filters or semantic memory: no score
+            print(f"  - {c.path}  @ {_fmt_span(c.start_s, c.end_s)}  ({_fmt_time(c.local_time)}{place}{score})")
             if c.snippet:
                 print(f"    \u201c{c.snippet[:160]}\u201d")
     if explain:
