@@ -252,8 +252,12 @@ def cmd_people(mem: Memory, args: argparse.Namespace) -> int:
 
 
 def cmd_ui(mem: Memory, args: argparse.Namespace) -> int:
-    from ui.app import launch
+    from importlib.metadata import entry_points
 
+    apps = entry_points(group="lifelog.apps", name="ui")
+    if not apps:
+        raise RuntimeError("the app is not installed: run `make setup` (or `pip install -e .`) in the project folder")
+    launch = next(iter(apps)).load()
     print(f"Lifelog is running at http://{mem.settings.host}:{mem.settings.port}  (library {mem.settings.home}; "
           f"Ctrl-C to stop)", flush=True)
     launch(mem, host=mem.settings.host, port=mem.settings.port, open_browser=not args.no_browser)

@@ -90,3 +90,30 @@ def test_cli_runs_as_a_command(tmp_path: Path) -> None:
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "nothing yet" in r.stdout
+
+
+@pytest.mark.slow
+def test_ui_command_serves_the_app(tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "lifelog.cli", "--home", str(tmp_path), "ui", "--no-browser",
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                    assert r.status == 200 and "Lifelog" in r.read().decode("utf-8", "replace")
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+                assert time.monotonic() < deadline, "the app did not come up within 120 s"
+                time.sleep(1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
