@@ -1,15 +1,19 @@
 """The retrieval agent: answer a question from memory with evidence, or say it is not there.
 
-Adaptive (after WorldMM): read the episodic memory at the finest scale first; when the evidence is
-weak, read coarser episodes and zoom into the children of the best ones, widen a time window that
-found nothing, and finally search by the question's words alone; stop as soon as the evidence
-suffices or the rounds run out. Every round is recorded as a `Step`.
+Adaptive (after WorldMM): parse the question (time, place, kind, and whether it wants a fact, a
+count, an order or what came before/after something); read semantic memory for what holds over time
+("where did I leave my keys", "when was I last at the beach", "when did I last see Anna"); read the
+episodic memory at the finest scale first and, when the evidence is weak, read coarser episodes and
+zoom into the children of the best ones, then widen a time window that found nothing; read the
+visual memory (StreamMem) for visual-detail questions where the profile has a VLM. Every round is
+recorded as a `Step`; weak evidence is declined rather than offered as a guess.
 
-Flat (the baseline kept for comparison): one vector search at one scale; the top hit answers.
+Flat (the baseline kept for comparison): one vector search at one scale, the top hits into the
+profile's LLM.
 
-Answers are extractive: the sentence of the cited transcript (or the caption/text) that is closest
-to the question, with its file, second and time. The bundled LLM is too weak to be trusted with
-facts (MODELS.md), so nothing is generated that the evidence does not say.
+Answers are extractive: the transcript sentence or the line of text seen in a picture that is
+closest to the question, with its file, second, time and place. The bundled LLM is too weak to be
+trusted with facts (MODELS.md), so nothing is generated that the evidence does not say.
 """
 
 from __future__ import annotations
@@ -39,9 +43,6 @@ KIND_WORDS = {
     "photo": ("photo", "picture", "pic", "image", "snapshot"),
     "audio": ("voice note", "recording", "memo", "audio", "voice memo"),
 }
-QUESTION_WORDS = re.compile(
-    r"^\s*(what|where|when|who|which|how many|how|did|do|does|is|was|were|show me|find|tell me)\b", re.I)
-
 
 # words that carry no content of their own in a question to a memory
 GENERIC = set("""a an the i me my mine we our you your it its this that these those of in on at to from for with by and or

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
