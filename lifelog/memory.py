@@ -205,7 +205,9 @@ class Memory:
         where = filters.where(scale)
         pool = max(limit * 4, 20)
         query = self.embed_query(text)
-        vector_rows = self.store.vector_search(query, where=where, limit=pool)
+        # a window of weeks keeps few of a lifetime's rows: filter first (lifelog/indexes.py measured why)
+        short = bool(filters.start and filters.end and filters.end - filters.start <= timedelta(days=62))
+        vector_rows = self.store.vector_search(query, where=where, limit=pool, selective=short)
         keyword_rows = self.store.text_search(text, where=where, limit=pool)
         return fuse(query, vector_rows, keyword_rows, self._paths(vector_rows + keyword_rows), self.settings.home,
                     limit=limit, min_score=min_score)

@@ -352,14 +352,17 @@ class Store:
             self._indexes_fresh = True
 
     def vector_search(
-        self, vector: np.ndarray, *, column: str = "text_vector", where: str | None = None, limit: int = 10
+        self, vector: np.ndarray, *, column: str = "text_vector", where: str | None = None, limit: int = 10,
+        selective: bool = False,
     ) -> list[dict]:
-        """Nearest episodes by cosine distance (`_distance` in each row; similarity = 1 - distance)."""
+        """Nearest episodes by cosine distance (`_distance` in each row; similarity = 1 - distance).
+
+        selective: the filter keeps few rows (a short time window); see `indexes.vector_query`."""
         self.ensure_indexes()
         if column == "image_vector":
             where = f"({where}) AND has_image" if where else "has_image"
         return indexes.vector_query(self.episode_table, np.asarray(vector, np.float32), where=where,
-                                    limit=limit, column=column).rows
+                                    limit=limit, column=column, selective=selective).rows
 
     def text_search(self, text: str, *, where: str | None = None, limit: int = 10) -> list[dict]:
         """BM25 full-text hits (`_score` in each row); an empty list when no word matches."""

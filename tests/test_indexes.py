@@ -145,6 +145,9 @@ def test_time_filtered_search_stays_inside_the_window(table):
         assert h["end"] >= lo and h["start"] < hi, h["start"]
     found = {int(h["episode_id"][1:]) for h in hits}
     assert len(found & exact(table.vectors, q, inside)) >= 9
+    # a caller that knows the window is short skips the post-filter attempt, with the same rows
+    direct = indexes.vector_query(table, q, where=where, limit=10, policy=POLICY, selective=True)
+    assert direct.path == "prefilter" and [h["episode_id"] for h in direct.rows] == [h["episode_id"] for h in hits]
 
 
 def test_a_filter_most_rows_pass_is_applied_after_the_ann_search(table):
