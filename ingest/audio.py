@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ingest.describe import ModelSet, Stopwatch
+from ingest.describe import ModelSet, Stopwatch, compose_caption
 from ingest.errors import IngestError
 from ingest.records import EpisodeRecord, MediaRecord
 from ingest.video import build_episodes, transcribe_audio
@@ -94,6 +94,13 @@ def ingest_audio(path: Path, media: MediaRecord, opts: "IngestOptions", ms: Mode
         who = f"[speaker {u.channel + 1}] " if u.channel is not None else ""
         labelled.append(Word(u.start, u.end, who + u.text))
     episodes = build_episodes(media, spans, [], labelled, transcript, opts, kind="audio")
+    segments = [e for e in episodes if e.scale == "segment"]
+    if stereo and len(segments) == len(labelled):
+        # two speakers can talk at once: a segment is its own speaker's utterance, not every word
+        # that overlaps its span (which would give both speakers' lines to each)
+        for seg, said in zip(segments, labelled):
+            seg.transcript = said.text
+            seg.caption = compose_caption("audio", [], [], 0, said.text)
     # events split at pauses over event_gap_s or every event_max_s; build_episodes groups spans
     # with a minute's minimum, which suits video; recordings regroup here by pauses alone
     return _regroup_audio(episodes, spans, opts)
@@ -114,9 +121,11 @@ def _regroup_audio(episodes: list[EpisodeRecord], spans: list[tuple[float, float
             groups.append([s])
     events = []
     for n, g in enumerate(groups):
-        a, b = g[0].offset_start, g[-1].offset_end
+        # max, not the last: the two channels of a stereo file overlap in time
+        a, b = g[0].offset_start, max(s.offset_end for s in g)
         ev = EpisodeRecord(
-            episode_id=f"{session.media_id}:event:{n}", scale="event", kind="audio", start=g[0].start, end=g[-1].end,
+            episode_id=f"{session.media_id}:event:{n}", scale="event", kind="audio", start=g[0].start,
+            end=max(s.end for s in g),
             media_id=session.media_id, offset_start=a, offset_end=b, parent_id=session.episode_id,
             sources=[type(session.sources[0])(session.media_id, a, b)], lat=session.lat, lon=session.lon,
         )
@@ -130,6 +139,9 @@ def _regroup_audio(episodes: list[EpisodeRecord], spans: list[tuple[float, float
             else:
                 s.title = f"{_clock(s.offset_start)} {s.transcript[:60]}"
         events.append(ev)
+    if segments:
+        session.offset_end = max(session.offset_end, max(s.offset_end for s in segments))
+        session.end = max(session.end, max(s.end for s in segments))
     if not session.transcript:
         session.caption = "Recording: no speech"
     return segments + events + [session]

@@ -60,6 +60,11 @@ def test_stereo_speakers_by_channel(opts):
     r = ingest_file(MEDIA / "audio" / "stereo_two_speakers_fasterwhisper.wav", opts)
     text = " ".join(e.transcript for e in r.episodes if e.scale == "segment")
     assert "[speaker 1]" in text and "[speaker 2]" in text and "curtain" in text.lower()
+    # the speakers overlap in time, yet each segment carries one speaker's words only
+    for e in (e for e in r.episodes if e.scale == "segment"):
+        assert e.transcript.count("[speaker") == 1, e.transcript
+    session = next(e for e in r.episodes if e.scale == "session")
+    assert session.offset_end == max(e.offset_end for e in r.episodes if e.scale == "segment")
 
 
 def test_shot_boundary_at_the_cut(opts, tmp_path):
