@@ -65,10 +65,11 @@ def test_kill_nine_then_rerun_stores_each_file_once(tmp_path):
     finished = 0
     # at least KILLS kills: a run that ends before its kill time (a quiet machine ingests the 8 files
     # in ~10 s) is simply a completed run, and the next kills land in start-up or in a no-op rerun
-    for _ in range(3 * KILLS):
+    for _ in range(4 * KILLS):
         if len(killed_after) >= KILLS:
             break
-        delay = rng.uniform(1.0, 15.0)
+        # short delays: a quiet machine ingests these 8 files in ~10 s, and a kill must land before the end
+        delay = rng.uniform(1.0, 6.0)
         proc = subprocess.Popen(_cli(home, folder), cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             proc.wait(timeout=delay)
