@@ -35,6 +35,7 @@ class Memory:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._model_lock = threading.Lock()
+        self._places: list[str] | None = None
 
     # --- models ------------------------------------------------------------------------------
     def spec(self, role: str) -> models.ModelSpec:
@@ -126,6 +127,7 @@ class Memory:
                 and f"day:{m.captured_at.astimezone(tz).date().isoformat()}" not in days]
         if new:
             self.consolidate(new)
+        self._places = None
         return report
 
     def _day_zone(self) -> Any:
@@ -249,9 +251,13 @@ class Memory:
         return [hit_from_row(r, media, self.settings.home) for r in rows]
 
     def places(self) -> list[str]:
-        """Every place name (and each part of it: town, region, country) that episodes carry."""
-        rows = self.store.episodes("place != ''", columns=["place"])
-        return sorted({part.strip() for r in rows for part in r["place"].split(",") if part.strip()})
+        """Every place name (and each part of it: town, region, country) that episodes carry.
+
+        Read once per process and after each ingest, not per question: it scans the place column."""
+        if self._places is None:
+            rows = self.store.episodes("place != ''", columns=["place"])
+            self._places = sorted({part.strip() for r in rows for part in r["place"].split(",") if part.strip()})
+        return self._places
 
     def ask(self, question: str, *, agent: str | None = None, now: datetime | None = None) -> Answer:
         """Answer a question from memory with citations, or abstain."""
