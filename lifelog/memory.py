@@ -34,7 +34,6 @@ class Memory:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._model_lock = threading.Lock()
         self._places: list[str] | None = None
 
     # --- models ------------------------------------------------------------------------------

@@ -199,7 +199,7 @@ _SCHEMAS = {FACES_TABLE: faces_schema, PEOPLE_TABLE: people_schema, VISITS_TABLE
 
 def table(store: "Store", name: str) -> Any:
     """One of the semantic tables in the store's database, created empty on first use."""
-    names = store._table_names()
+    names = store.table_names()
     if name not in names:
         try:
             store.db.create_table(name, schema=_SCHEMAS[name]())
@@ -299,7 +299,7 @@ def consolidate(mem: "Memory", new_media: Sequence[MediaRecord] | None = None, *
             if m.media_id not in have and m.kind in ("photo", "video"):
                 found = detect_faces(mem, m)
                 if found:
-                    with store._lock:
+                    with store.lock:
                         write_faces(store, m, found)
     _people(mem, ids, report)
     episodes = store.episodes(f"{_in('media_id', ids)} AND scale = 'segment'",
@@ -324,7 +324,7 @@ def _refresh_indexes(store: "Store") -> None:
         if t.count_rows() == 0:
             continue
         have = {c for i in t.list_indices() for c in i.columns}
-        with store._lock:
+        with store.lock:
             for col in columns:
                 if col not in have:
                     t.create_index(col, config=BTree())
@@ -396,7 +396,7 @@ def _people(mem: "Memory", media_ids: Sequence[str], report: ConsolidationReport
         p.cover = p.cover or r["crop"] or ""
         r["person_id"] = p.person_id
         changed[p.person_id] = p
-    with store._lock:
+    with store.lock:
         faces_t.delete(f"{_in('face_id', [r['face_id'] for r in rows])}")
         faces_t.add(pa.Table.from_pylist([{k: r[k] for k in faces_schema().names} for r in rows], schema=faces_schema()))
         _save_people(store, list(changed.values()))
@@ -452,7 +452,7 @@ def merge_people(mem: "Memory", keep: str, other: str) -> Person:
     a, b = _person(store, keep), _person(store, other)
     if a.person_id == b.person_id:
         return a
-    with store._lock:
+    with store.lock:
         table(store, FACES_TABLE).update(where=f"person_id = {_q(b.person_id)}", values={"person_id": a.person_id})
         n = a.n_faces + b.n_faces
         a.centroid = (a.centroid * a.n_faces + b.centroid * b.n_faces) / max(1, n)
@@ -484,7 +484,7 @@ def split_person(mem: "Memory", ref: str, face_ids: Sequence[str]) -> Person:
         person.centroid = np.mean([np.asarray(r["embedding"], np.float32) for r in members], axis=0)
         times = [r["time"] for r in members if r["time"] is not None]
         person.first_seen, person.last_seen = (min(times), max(times)) if times else (None, None)
-    with store._lock:
+    with store.lock:
         faces_t.update(where=_in("face_id", [r["face_id"] for r in moving]), values={"person_id": new.person_id})
         _save_people(store, [p, new])
     sync_episode_people(mem, {r["episode_id"] for r in moving})
@@ -525,7 +525,7 @@ def sync_episode_people(mem: "Memory", episode_ids: Iterable[str]) -> int:
             wanted[f["episode_id"]].append(name)
     rows = store.episodes(_in("episode_id", episode_ids), columns=["episode_id", "people", "text"])
     changed = 0
-    with store._lock:
+    with store.lock:
         for r in rows:
             people = sorted(wanted.get(r["episode_id"], []))
             if list(r["people"] or []) == people:
@@ -538,7 +538,7 @@ def sync_episode_people(mem: "Memory", episode_ids: Iterable[str]) -> int:
                 store.episode_table.update(where=where, values_sql={
                     "people": "arrow_cast(make_array(), 'List(Utf8)')", "text": "'" + text.replace("'", "''") + "'"})
             changed += 1
-        store._indexes_fresh = False  # the full-text index must see the new words
+        store.episodes_changed()  # the full-text index must see the new words
     return changed
 
 
@@ -606,7 +606,7 @@ def _visits(mem: "Memory", new_media: Sequence[MediaRecord], episodes: Sequence[
     for v in touched.values():
         v.place = place_name(v.lat, v.lon)
     if touched:
-        with mem.store._lock:
+        with mem.store.lock:
             t.delete(_in("visit_id", touched))
             t.add(pa.Table.from_pylist([{
                 "visit_id": v.visit_id, "place": v.place, "lat": v.lat, "lon": v.lon, "start": v.start, "end": v.end,
@@ -700,7 +700,7 @@ def _things(mem: "Memory", episodes: Sequence[dict], report: ConsolidationReport
             r["valid_to"] = cur["time"]
             closed.append(r)
     fresh = {id(r) for r in found}
-    with mem.store._lock:
+    with mem.store.lock:
         for r in (r for r in closed if id(r) not in fresh):  # stored records that a new sighting closed
             t.update(where=f"thing = {_q(r['thing'])} AND valid_to IS NULL AND episode_id = {_q(r['episode_id'])}",
                      values={"valid_to": r["valid_to"]})

@@ -147,8 +147,9 @@ class Store:
         self.db = lancedb.connect(str(self.db_path))
         self.text = text
         self.image = image
-        self._lock = threading.RLock()
-        names = set(self._table_names())
+        # writers in other modules (visual, semantic memory) hold it too, so one write finishes before the next
+        self.lock = threading.RLock()
+        names = set(self.table_names())
         if MEDIA_TABLE not in names:
             self.db.create_table(MEDIA_TABLE, schema=media_schema())
         if EPISODE_TABLE not in names:
@@ -160,7 +161,7 @@ class Store:
         self._indexes_fresh = False
         self.remove_orphans()
 
-    def _table_names(self) -> list[str]:
+    def table_names(self) -> list[str]:
         result = self.db.list_tables()
         return list(getattr(result, "tables", result))
 
@@ -179,7 +180,7 @@ class Store:
         media = result.media
         media.status, media.error = "ok", ""
         media.ingested_at = media.ingested_at or datetime.now(timezone.utc)
-        with self._lock:
+        with self.lock:
             # a changed file replaces its old version; a failed earlier try is forgotten
             self._delete_episodes(f"media_id = {_quote(media.media_id)}")
             if result.episodes:
@@ -200,19 +201,19 @@ class Store:
 
     def write_failure(self, media: MediaRecord) -> None:
         media.status = "failed"
-        with self._lock:
+        with self.lock:
             if self.known(media.media_id):
                 return  # the same bytes are already stored from another path
             self.media_table.delete(f"path = {_quote(media.path)} AND status = 'failed'")
             self.media_table.add([media_row(media)], )
 
     def note_path(self, media_id: str, path: str) -> None:
-        with self._lock:
+        with self.lock:
             self.media_table.update(where=f"media_id = {_quote(media_id)}", values={"path": path})
             self.media_table.delete(f"path = {_quote(path)} AND status = 'failed'")
 
     def set_media_fields(self, media_id: str, **values: Any) -> None:
-        with self._lock:
+        with self.lock:
             self.media_table.update(where=f"media_id = {_quote(media_id)}", values=values)
 
     # --- writing helpers ------------------------------------------------------------------
@@ -257,14 +258,14 @@ class Store:
         """Add episodes that span files (days, photo sessions), replacing any with the same ids."""
         if not episodes:
             return
-        with self._lock:
+        with self.lock:
             ids = ", ".join(_quote(e.episode_id) for e in episodes)
             self._delete_episodes(f"episode_id IN ({ids})")
             self.episode_table.add(self._episode_table(episodes))
 
     def set_duplicates(self, mapping: dict[str, str]) -> None:
         """Mark episodes as near-duplicates of a representative ("" clears the mark)."""
-        with self._lock:
+        with self.lock:
             for episode_id, representative in mapping.items():
                 self.episode_table.update(
                     where=f"episode_id = {_quote(episode_id)}", values={"duplicate_of": representative}
@@ -273,11 +274,15 @@ class Store:
     def set_parent(self, episode_ids: Iterable[str], parent_id: str) -> None:
         ids = ", ".join(_quote(i) for i in episode_ids)
         if ids:
-            with self._lock:
+            with self.lock:
                 self.episode_table.update(where=f"episode_id IN ({ids})", values={"parent_id": parent_id})
 
+    def episodes_changed(self) -> None:
+        """Episodes were updated in place (names, text): refresh the indexes before the next search."""
+        self._indexes_fresh = False
+
     def delete_episodes(self, where: str) -> None:
-        with self._lock:
+        with self.lock:
             self._delete_episodes(where)
 
     def _delete_episodes(self, where: str) -> None:
@@ -285,16 +290,16 @@ class Store:
         self._indexes_fresh = False
 
     def _has_visual_table(self) -> bool:
-        return "visual_memory" in self._table_names()
+        return "visual_memory" in self.table_names()
 
     def forget(self, media_id: str) -> None:
         """Remove a file and all its episodes from memory."""
-        with self._lock:
+        with self.lock:
             if self._has_visual_table():
                 from lifelog import visual
 
                 visual.delete(self, media_id)
-            if "faces" in self._table_names():
+            if "faces" in self.table_names():
                 semantic.table(self, "faces").delete(f"media_id = {_quote(media_id)}")
             self._delete_episodes(f"media_id = {_quote(media_id)}")
             self.media_table.delete(f"media_id = {_quote(media_id)}")
@@ -346,7 +351,7 @@ class Store:
         still searched, so this is about speed, never about missing a row."""
         if self._indexes_fresh:
             return
-        with self._lock:
+        with self.lock:
             if self.episode_table.count_rows() > 0:
                 indexes.ensure_indexes(self.episode_table, vector_columns=("text_vector", "image_vector"))
             self._indexes_fresh = True
@@ -399,7 +404,7 @@ class Store:
 
         `compute` receives a batch of episode rows and returns their new vectors (n, column.dim).
         """
-        with self._lock:
+        with self.lock:
             rows = self.episodes(columns=["episode_id", "text", "keyframe", "has_image", "media_id", "scale"])
             stored_model, stored_dim = self.stored_column(column.name)
             if stored_dim != column.dim:

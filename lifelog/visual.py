@@ -74,7 +74,7 @@ def _quote(value: str) -> str:
 
 def table(store: "Store") -> Any:
     """The store's visual memory table, created on first use."""
-    with store._lock:
+    with store.lock:
         names = store.db.list_tables()
         names = list(getattr(names, "tables", names))
         if VISUAL_TABLE not in names:
@@ -106,7 +106,7 @@ def save(store: "Store", key: str, memory: VisualMemory, *, media_id: str = "", 
         "created_at": datetime.now(timezone.utc),
     }
     t = table(store)
-    with store._lock:
+    with store.lock:
         t.delete(f"key = {_quote(key)}")
         t.add(pa.Table.from_pylist([row], schema=visual_schema()))
 
@@ -119,7 +119,7 @@ def keys_for(store: "Store", media_id: str) -> list[str]:
 def delete(store: "Store", media_id: str) -> None:
     """Forget a file's visual memories (the video's and its events')."""
     t = table(store)
-    with store._lock:
+    with store.lock:
         t.delete(f"media_id = {_quote(media_id)}")
 
 
