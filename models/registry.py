@@ -317,9 +317,9 @@ def resolve(role: Role, profile: str, overrides: dict[str, str] | None = None) -
         if spec.role != role:
             raise ValueError(f"model {override!r} is a {spec.role} model, not {role}")
         return spec
-    like = base
-    if like.source.kind in ("none", "random"):
-        like = next((s for s in SPECS.values() if s.role == role and s.source.kind == "hub"), base)
+    # a local file is a copy of the pulled model of that role (e.g. the bundled profile's image
+    # fallback cannot read a CLIP checkpoint; the full profile's open_clip loader can)
+    like = next((s for s in SPECS.values() if s.role == role and s.source.kind == "hub"), base)
     return local_spec(role, override, like)
 
 

@@ -117,3 +117,13 @@ def test_ui_command_serves_the_app(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_a_local_model_path_is_read_like_the_pulled_model() -> None:
+    import models
+
+    spec = models.resolve("image_text", "bundled", {"image_text": "/models/clip/open_clip_model.safetensors"})
+    assert spec.family == "open-clip" and spec.source.kind == "local" and spec.dim == 512
+    assert models.resolve("llm", "bundled", {"llm": "/m/q.gguf"}).family == "llama-cpp"
+    # a registry name still picks that spec
+    assert models.resolve("speech", "bundled", {"speech": "whisper-base-ct2"}).name == "whisper-base-ct2"
