@@ -22,6 +22,7 @@ import pyarrow as pa
 import lifelog
 from ingest.records import EpisodeRecord, MediaRecord, Source
 from lifelog import semantic
+from lifelog.db import FACE_DIM, FACES_TABLE, faces_schema
 from lifelog.store import media_row
 
 TAGS = ["espresso", "cup", "tabby", "seashore", "menu", "laptop", "bicycle", "pizza", "dog", "mountain"]
@@ -61,7 +62,7 @@ def main() -> None:
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     # 50 identities, pairwise ~1.1 apart like distinct dlib descriptors
-    identities = rng.normal(0, 0.07, (50, semantic.FACE_DIM)).astype(np.float32)
+    identities = rng.normal(0, 0.07, (50, FACE_DIM)).astype(np.float32)
     t0 = datetime(2025, 1, 1, 8, tzinfo=timezone.utc)
     rows = []
     with tempfile.TemporaryDirectory() as home:
@@ -73,16 +74,16 @@ def main() -> None:
             for m in media:
                 m.ingested_at = datetime.now(timezone.utc)
             store.media_table.add(pa.Table.from_pylist([media_row(m) for m in media], schema=store.media_table.schema))
-            semantic.table(store, semantic.FACES_TABLE).add(pa.Table.from_pylist(faces, schema=semantic.faces_schema()))
+            store.table(FACES_TABLE).add(pa.Table.from_pylist(faces, schema=faces_schema()))
             t = time.perf_counter()
-            report = semantic.consolidate(mem, media)
+            report = semantic.consolidate(store, media)
             dt = time.perf_counter() - t
-            n_people = len(semantic.list_people(mem))
+            n_people = len(mem.people())
             rows.append({"batch": b + 1, "library_episodes": (b + 1) * args.batch, "seconds": round(dt, 3),
                          "faces": report.faces, "people": n_people, "visits": report.visits, "things": report.things})
             print(f"batch {b + 1:2d}: library {(b + 1) * args.batch:6d} episodes, consolidate {dt:6.2f} s "
                   f"({report.faces} faces, {n_people} people, {report.visits} visits, {report.things} things)", flush=True)
-        keys = semantic.last_seen(mem, "keys")
+        keys = mem.last_seen("keys")
         print("last seen keys:", keys.time if keys else None, keys.evidence if keys else "")
     secs = [r["seconds"] for r in rows]
     summary = {"first_half_mean_s": round(float(np.mean(secs[: len(secs) // 2])), 3),

@@ -165,6 +165,7 @@ def run_naive(video: Path, home: Path) -> dict:
     import models
     from ingest.records import EpisodeRecord, FileResult, MediaRecord, Source
     from lifelog.store import Store, VectorColumn
+    from lifelog.writer import FileWriter
     from models.speech import decode_audio
 
     t_start = time.perf_counter()
@@ -181,7 +182,7 @@ def run_naive(video: Path, home: Path) -> dict:
     stt = models.load(spec("speech"), cache)
     timings["load_models"] += time.perf_counter() - t
 
-    import torch  # noqa: F401  (before decord: see ingest.video._torch_before_decord)
+    import torch  # noqa: F401  (before decord: see ingest.frames._torch_before_decord)
     import decord
 
     vr = decord.VideoReader(str(video), ctx=decord.cpu(0), num_threads=os.cpu_count() or 1)
@@ -238,7 +239,7 @@ def run_naive(video: Path, home: Path) -> dict:
     store = Store(home / "lancedb", VectorColumn("text_vector", ts.name, int(ts.dim)), VectorColumn("image_vector", ims.name, int(ims.dim)))
     media = MediaRecord(media_id=media_id, path=str(video), kind="video", size_bytes=video.stat().st_size,
                         mtime=t0, captured_at=t0, duration_s=float(seconds))
-    store.write(FileResult(media=media, episodes=episodes))
+    FileWriter(store).write(FileResult(media=media, episodes=episodes))
     timings["write"] += time.perf_counter() - t
     wall = time.perf_counter() - t_start
     return {

@@ -1,6 +1,6 @@
 """Search at the scale of a lifetime: 1M synthetic episodes in the real episode table.
 
-Fills a LanceDB table (lifelog.store.episode_schema, 384-d MiniLM vectors) with synthetic
+Fills a LanceDB table (lifelog.db.episode_schema, 384-d MiniLM vectors) with synthetic
 episodes, lets lifelog.indexes.ensure_indexes build its indexes, then measures over >= 200
 queries: vector top-10 (no filter, a one-month window, a one-year window, scale = 'segment'),
 full-text, hybrid, with p50/p95 latency and recall@10 against exact search, beside brute-force
@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from lifelog import indexes  # noqa: E402
 from lifelog.schema import Filters  # noqa: E402
-from lifelog.store import EPISODE_TABLE, episode_schema  # noqa: E402
+from lifelog.db import EPISODE_TABLE, episode_schema  # noqa: E402
 
 DIM = 384
 TOPICS, CENTROIDS, SESSION = 64, 4096, 20

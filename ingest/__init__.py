@@ -1,7 +1,27 @@
-"""Ingestion: files -> MediaRecord + multi-scale EpisodeRecords (see ingest.pipeline, ingest.batch)."""
+"""Ingestion: files -> MediaRecord + multi-scale EpisodeRecords (entry points: ingest.pipeline, ingest.batch).
 
-from ingest.errors import IngestError
-from ingest.pipeline import IngestOptions, ingest_file
-from ingest.probe import SUPPORTED_EXTS, probe
+Imports point one way: a module imports only modules of lower layers (LAYERS below), never one of
+its own layer or above, also not inside a function or under TYPE_CHECKING. Lowest first:
 
-__all__ = ["IngestError", "IngestOptions", "SUPPORTED_EXTS", "ingest_file", "probe"]
+    errors, options, places    the standard library only: the error, the settings and clock, place names, distance
+    records, hashing           what ingestion produces; content and perceptual hashes (no ingest imports)
+    probe, describe            what a file is before decoding; the picture models (tags, OCR, faces, vectors)
+    speech, frames, visual     sound -> words with times; video frames -> keyframes and cuts; StreamMem memory
+    episodes                   one file's episode tree (segments, events, session), summaries, episode text
+    sessions, photo, audio, video    across files: photo sessions, bursts, days; each kind's reader
+    pipeline                   one file: probe, dispatch by kind, place names, text vectors
+    batch                      many files: discover, skip known content, ingest in parallel, report
+
+This package imports nothing at import time: import the module you need.
+"""
+
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("errors", "options", "places"),
+    ("records", "hashing"),
+    ("probe", "describe"),
+    ("speech", "frames", "visual"),
+    ("episodes",),
+    ("sessions", "photo", "audio", "video"),
+    ("pipeline",),
+    ("batch",),
+)

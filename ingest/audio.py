@@ -11,22 +11,20 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ingest.describe import ModelSet, Stopwatch, compose_caption
+from ingest.episodes import build_episodes, clock, summarise
 from ingest.errors import IngestError
-from ingest.records import EpisodeRecord, MediaRecord
-from ingest.video import build_episodes, transcribe_audio
+from ingest.options import IngestOptions
+from ingest.records import EpisodeRecord, MediaRecord, Source
+from ingest.speech import transcribe_audio
+from models.speech import decode_audio
 from models.types import SpeechSegment, Transcript, Word
-
-if TYPE_CHECKING:
-    from ingest.pipeline import IngestOptions
 
 log = logging.getLogger(__name__)
 
-SR = 16000
 # channels whose difference carries at least this share of the energy are different microphones
 # (a mono signal copied to two channels gives ~0)
 STEREO_DIFFERENCE = 0.3
@@ -43,8 +41,6 @@ def channels_differ(left: np.ndarray, right: np.ndarray) -> bool:
 
 def _stereo(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
     import av
-
-    from models.speech import decode_audio
 
     with av.open(os.fsdecode(path), metadata_errors="ignore") as c:
         if not c.streams.audio or c.streams.audio[0].codec_context.channels != 2:
@@ -67,9 +63,8 @@ def utterances(segments: list[SpeechSegment]) -> list[SpeechSegment]:
     return out
 
 
-def ingest_audio(path: Path, media: MediaRecord, opts: "IngestOptions", ms: ModelSet, watch: Stopwatch) -> list[EpisodeRecord]:
-    from models.speech import decode_audio
-
+def ingest_audio(path: Path, media: MediaRecord, opts: IngestOptions, ms: ModelSet, watch: Stopwatch) -> list[EpisodeRecord]:
+    """The recording's episodes: utterance segments, events split at pauses, one session."""
     with watch.stage("audio_decode"):
         try:
             stereo = _stereo(path)
@@ -103,13 +98,10 @@ def ingest_audio(path: Path, media: MediaRecord, opts: "IngestOptions", ms: Mode
             seg.caption = compose_caption("audio", [], [], 0, said.text)
     # events split at pauses over event_gap_s or every event_max_s; build_episodes groups spans
     # with a minute's minimum, which suits video; recordings regroup here by pauses alone
-    return _regroup_audio(episodes, spans, opts)
+    return _regroup_audio(episodes, opts)
 
 
-def _regroup_audio(episodes: list[EpisodeRecord], spans: list[tuple[float, float]], opts: "IngestOptions") -> list[EpisodeRecord]:
-    from ingest.segment import summarise
-    from ingest.video import _clock
-
+def _regroup_audio(episodes: list[EpisodeRecord], opts: IngestOptions) -> list[EpisodeRecord]:
     segments = [e for e in episodes if e.scale == "segment"]
     session = next(e for e in episodes if e.scale == "session")
     groups: list[list[EpisodeRecord]] = []
@@ -127,17 +119,17 @@ def _regroup_audio(episodes: list[EpisodeRecord], spans: list[tuple[float, float
             episode_id=f"{session.media_id}:event:{n}", scale="event", kind="audio", start=g[0].start,
             end=max(s.end for s in g),
             media_id=session.media_id, offset_start=a, offset_end=b, parent_id=session.episode_id,
-            sources=[type(session.sources[0])(session.media_id, a, b)], lat=session.lat, lon=session.lon,
+            sources=[Source(session.media_id, a, b)], lat=session.lat, lon=session.lon,
         )
         summarise(ev, g)
-        ev.title = f"{_clock(a)}-{_clock(b)} " + (ev.transcript[:60] or "no speech")
+        ev.title = f"{clock(a)}-{clock(b)} " + (ev.transcript[:60] or "no speech")
         ev.caption = f"Recording: '{ev.transcript[:200]}'" if ev.transcript else "Recording: no speech"
         for s in g:
             s.parent_id = ev.episode_id
             if not s.transcript:
                 s.caption = "Recording: no speech"
             else:
-                s.title = f"{_clock(s.offset_start)} {s.transcript[:60]}"
+                s.title = f"{clock(s.offset_start)} {s.transcript[:60]}"
         events.append(ev)
     if segments:
         session.offset_end = max(session.offset_end, max(s.offset_end for s in segments))

@@ -24,8 +24,9 @@ from typing import Callable, Iterable
 from ingest.describe import ModelSet
 from ingest.errors import IngestError
 from ingest.hashing import file_hash
-from ingest.pipeline import IngestOptions, ingest_file
-from ingest.probe import AUDIO_EXTS, PHOTO_EXTS, SUPPORTED_EXTS, VIDEO_EXTS, probe
+from ingest.options import IngestOptions
+from ingest.pipeline import ingest_file
+from ingest.probe import AUDIO_EXTS, SUPPORTED_EXTS, VIDEO_EXTS, probe
 from ingest.records import FileResult, MediaRecord, Sink
 
 log = logging.getLogger(__name__)
@@ -231,4 +232,4 @@ def ingest_paths(
     return report
 
 
-__all__ = ["BatchProgress", "BatchReport", "discover", "ingest_paths", "PHOTO_EXTS", "VIDEO_EXTS", "AUDIO_EXTS"]
+__all__ = ["BatchProgress", "BatchReport", "discover", "ingest_paths"]

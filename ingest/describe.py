@@ -22,7 +22,7 @@ from ingest.hashing import phash
 from ingest.records import FaceRecord
 
 if TYPE_CHECKING:
-    from ingest.pipeline import IngestOptions
+    from ingest.options import IngestOptions
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,6 @@ class FrameInfo:
     tags: list[tuple[str, float]] = field(default_factory=list)
     ocr: list[str] = field(default_factory=list)
     faces: int = 0
-    face_embeddings: list[np.ndarray] = field(default_factory=list)
     # the embedded faces themselves (box in this picture's pixels), for FaceRecords and crops
     found_faces: list[Any] = field(default_factory=list)
     image_vector: np.ndarray | None = None
@@ -146,7 +145,7 @@ def text_likely(rgb: np.ndarray) -> bool:
 
 
 def describe_images(
-    images: Sequence[np.ndarray], ms: ModelSet, watch: Stopwatch, *, ocr: Sequence[bool], faces: bool = True
+    images: Sequence[np.ndarray], ms: ModelSet, watch: Stopwatch, *, ocr: Sequence[bool]
 ) -> list[FrameInfo]:
     """Tags, gated OCR, faces, image vector and phash for each RGB picture (batched where the model allows)."""
     infos = [FrameInfo() for _ in images]
@@ -173,15 +172,13 @@ def describe_images(
                 for info, img, run in zip(infos, images, ocr):
                     if run:
                         info.ocr = ocr_rows([ln for ln in reader.read(img) if ln.score >= 0.6 and ln.text.strip()])
-    if faces:
-        detector = ms.get("faces")
-        if detector is not None:
-            with watch.stage("faces"):
-                for info, img in zip(infos, images):
-                    found = [f for f in detector.faces(img) if f.score >= 0.5]
-                    info.faces = len(found)
-                    info.face_embeddings = [f.embedding for f in found if f.embedding is not None]
-                    info.found_faces = [f for f in found if f.embedding is not None]
+    detector = ms.get("faces")
+    if detector is not None:
+        with watch.stage("faces"):
+            for info, img in zip(infos, images):
+                found = [f for f in detector.faces(img) if f.score >= 0.5]
+                info.faces = len(found)
+                info.found_faces = [f for f in found if f.embedding is not None]
     if ms.has_captioner():
         captioner = ms.get("caption")
         if captioner is not None:

@@ -1,6 +1,6 @@
 """Photos: decode upright, guard against decompression bombs, describe, one segment episode each.
 
-Bursts, near-duplicates and photo sessions span files: `ingest.segment.consolidate` builds them.
+Bursts, near-duplicates and photo sessions span files: `ingest.sessions.consolidate` builds them.
 """
 
 from __future__ import annotations
@@ -9,17 +9,14 @@ import os
 import warnings
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ingest.describe import ModelSet, Stopwatch, compose_caption, describe_images, face_records, save_jpeg, text_likely
 from ingest.errors import IngestError
+from ingest.options import IngestOptions, local_time, rel_to_home, thumbs_dir
 from ingest.records import EpisodeRecord, FaceRecord, MediaRecord, Source
-
-if TYPE_CHECKING:
-    from ingest.pipeline import IngestOptions
 
 
 def decode_photo(path: Path) -> np.ndarray:
@@ -47,11 +44,9 @@ def decode_photo(path: Path) -> np.ndarray:
         raise IngestError(f"{name}: the image data is corrupt or truncated ({e}); re-copy or re-export the photo") from e
 
 
-def ingest_photo(path: Path, media: MediaRecord, opts: "IngestOptions", ms: ModelSet, watch: Stopwatch, *,
+def ingest_photo(path: Path, media: MediaRecord, opts: IngestOptions, ms: ModelSet, watch: Stopwatch, *,
                  faces_out: list[FaceRecord] | None = None) -> list[EpisodeRecord]:
     """The photo's one segment episode; its faces (with crops) are appended to `faces_out` when given."""
-    from ingest.pipeline import local_time, rel_to_home, thumbs_dir
-
     with watch.stage("decode"):
         rgb = decode_photo(path)
         media.height, media.width = rgb.shape[:2]  # upright size
@@ -87,7 +82,7 @@ def ingest_photo(path: Path, media: MediaRecord, opts: "IngestOptions", ms: Mode
         end=start + timedelta(seconds=1),
         media_id=media.media_id,
         sources=[Source(media.media_id, 0.0, 0.0)],
-        title=f"Photo {local_time(media, start):%Y-%m-%d %H:%M}" + (f": {', '.join(tags[:2])}" if tags else ""),
+        title=f"Photo {local_time(start, media.utc_offset_min):%Y-%m-%d %H:%M}" + (f": {', '.join(tags[:2])}" if tags else ""),
         caption=caption,
         ocr=ocr,
         tags=tags,

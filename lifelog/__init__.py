@@ -4,11 +4,41 @@
     mem = lifelog.open()                  # or lifelog.open("~/memories", profile="full")
     mem.ingest(["~/Pictures"])
     print(mem.ask("where did I leave my keys?").text)
+
+Inside the package imports point one way, from the lowest layer up (`LAYERS`; tests/test_layout.py
+holds every module to it). A module may import modules of lower layers, and of its own layer where
+that makes no cycle:
+
+1. sql (filter text), lock (the writer lock), timeparse (time phrases), settings
+2. schema: typed results, `Filters`, the agent's `Retriever` interface
+3. question (what a question asks), db (connection, lock, every table's schema), indexes (index
+   policy), hits (rows -> `Hit`)
+4. store: the media and episodes tables
+5. semantic.things, semantic.people, semantic.places, visual: the memories beside the episodes
+6. semantic: consolidation over people, places and things
+7. writer: one file's unit of work across every table
+8. agent: answers, written against `Retriever`
+9. memory: the facade that wires the parts (and implements `Retriever`)
+10. evaluate, then cli
 """
 
 from lifelog.memory import Memory, open
 from lifelog.schema import Answer, Citation, Filters, Hit, ModelRow, Status, Step
 from lifelog.settings import Settings, load_settings
+
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("sql", "lock", "timeparse", "settings"),
+    ("schema",),
+    ("question", "db", "indexes", "hits"),
+    ("store",),
+    ("semantic.things", "semantic.people", "semantic.places", "visual"),
+    ("semantic",),
+    ("writer",),
+    ("agent",),
+    ("memory",),
+    ("evaluate",),
+    ("cli",),
+)
 
 __version__ = "0.1.0"
 __all__ = ["Answer", "Citation", "Filters", "Hit", "Memory", "ModelRow", "Settings", "Status", "Step",

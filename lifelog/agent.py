@@ -18,99 +18,33 @@ trusted with facts (MODELS.md), so nothing is generated that the evidence does n
 
 from __future__ import annotations
 
-import math
 import re
 import time
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lifelog.schema import Answer, Citation, Filters, Hit, Step
-from lifelog.timeparse import MONTHS, parse_time
+from ingest.places import distance_km
+from lifelog.hits import one_per_file
+from lifelog.question import GENERIC, ParsedQuestion, parse_question
+from lifelog.schema import KIND_NAMES, Answer, Citation, Filters, Hit, Retriever, Step
 
 if TYPE_CHECKING:
-    from lifelog.memory import Memory
-
-# a hit this strong answers at once; a weaker one must also share the question's words (BM25) and
-# reach KEYWORD_FLOOR: a menu's "bica 0,80 €" is far in meaning from "how much does a bica cost"
-# but names it; a photo of a cat at 0.32 from "giraffe at the zoo" names nothing
-SUFFICIENT = 0.5
-KEYWORD_FLOOR = 0.3
-KIND_WORDS = {
-    "video": ("video", "clip", "footage", "filmed"),
-    "photo": ("photo", "picture", "pic", "image", "snapshot"),
-    "audio": ("voice note", "recording", "memo", "audio", "voice memo"),
-}
-
-# words that carry no content of their own in a question to a memory
-GENERIC = set("""a an the i me my mine we our you your it its this that these those of in on at to from for with by and or
-what whats which who whom whose where when how why many much did do does done is was were are be been am have had has
-show find tell give list any some all thing things something anything stuff time times first last latest earliest
-after before then next take took taken photograph photographed photos photo pictures picture pics pic shot shots
-film filmed video videos clip clips record recorded recording recordings voice note notes memo memos audio
-see saw seen say said hear heard go went get got make made day today yesterday there here please can could would
-""".split())
-
-
-@dataclass(frozen=True)
-class ParsedQuestion:
-    text: str  # what to search for: the question without its time, place and kind words
-    filters: Filters
-    time_phrase: str = ""
-    intent: str = "find"  # find, count, first, last, after, before
-    anchor: str = ""  # for after/before: what the question is relative to ("the café")
-
-    @property
-    def content_words(self) -> set[str]:
-        return {w for w in re.findall(r"[\w']+", self.text.lower()) if w not in GENERIC and len(w) > 1}
-
-
-def parse_question(question: str, now: datetime, places: Sequence[str] = ()) -> ParsedQuestion:
-    """Time range, media kind, place, and what kind of answer is wanted (a fact, a count, an order)."""
-    text = question.strip()
-    filters = Filters()
-    phrase = ""
-    span = parse_time(text, now)
-    if span:
-        filters = replace(filters, start=span.start.astimezone(timezone.utc), end=span.end.astimezone(timezone.utc))
-        phrase = span.phrase
-        text = re.sub(re.escape(span.phrase), " ", text, flags=re.I)
-    low = question.lower()
-    kinds = tuple(k for k, words in KIND_WORDS.items() if any(re.search(rf"\b{w}s?\b", low) for w in words))
-    if kinds:
-        filters = replace(filters, kinds=kinds)
-    for place in sorted(places, key=len, reverse=True):
-        m = re.search(rf"\b(in|at|from|near)\s+({re.escape(place.lower())})\b", text.lower())
-        if m:
-            filters = replace(filters, place=place)
-            text = text[:m.start()] + " " + text[m.end():]
-            break
-    intent, anchor = "find", ""
-    if re.search(r"\bhow many\b|\bhow often\b|\bnumber of\b", low):
-        intent = "count"
-    elif re.search(r"\b(first|earliest)\b", low):
-        intent = "first"
-    elif re.search(r"\b(last|latest|most recent)\b", low) and not re.search(r"\blast (week|month|year|night|" +
-                                                                             "|".join(MONTHS) + r")\b", low):
-        intent = "last"
-    m = re.search(r"\b(after|before)\s+(.+?)[?.!]*$", text, flags=re.I)
-    if m and intent == "find" and m.group(2).strip().lower() not in ("lunch", "dinner", "breakfast"):
-        intent, anchor = m.group(1).lower(), m.group(2).strip()
-    text = re.sub(r"\s+", " ", text).strip(" ?.!") or question
-    return ParsedQuestion(text=text, filters=filters, time_phrase=phrase, intent=intent, anchor=anchor)
-
+    from lifelog.settings import Settings
 
 def _step(n: int, memory: str, scale: str, query: str, filters: Filters, hits: list[Hit], decision: str) -> Step:
     return Step(round=n, memory=memory, scale=scale, query=query, filters=filters.describe(),
                 hits=[(h.title or h.episode_id, h.score) for h in hits[:5]], decision=decision)
 
 
-def adaptive(mem: Memory, parsed: ParsedQuestion) -> tuple[list[Hit], list[Step]]:
+def adaptive(mem: Retriever, parsed: ParsedQuestion) -> tuple[list[Hit], list[Step]]:
     steps: list[Step] = []
     best: dict[str, Hit] = {}
     max_rounds = mem.settings.max_rounds
+    # a hit this strong answers at once; weaker ones are kept above the keyword floor (see `sufficient`)
+    enough, floor = mem.settings.sufficient_score, mem.settings.keyword_floor
     filters = parsed.filters
 
     def keep(hits: list[Hit]) -> float:
@@ -120,15 +54,15 @@ def adaptive(mem: Memory, parsed: ParsedQuestion) -> tuple[list[Hit], list[Step]
         return max((h.score for h in best.values()), default=0.0)
 
     # round 1: the finest scale, with the question's filters
-    hits = mem.search(parsed.text, filters=filters, scale="segment", min_score=KEYWORD_FLOOR)
+    hits = mem.search(parsed.text, filters=filters, scale="segment", min_score=floor)
     top = keep(hits)
-    decision = "sufficient" if top >= SUFFICIENT else "weak: read coarser episodes and zoom in"
+    decision = "sufficient" if top >= enough else "weak: read coarser episodes and zoom in"
     steps.append(_step(1, "episodic", "segment", parsed.text, filters, hits, decision))
     n = 1
-    if top < SUFFICIENT and n < max_rounds:
+    if top < enough and n < max_rounds:
         # round 2: events and sessions carry context a single segment lacks; zoom into their children
         n += 1
-        coarse = mem.search(parsed.text, filters=filters, scale=None, limit=6, min_score=KEYWORD_FLOOR)
+        coarse = mem.search(parsed.text, filters=filters, scale=None, limit=6, min_score=floor)
         zoomed: list[Hit] = []
         for parent in [h for h in coarse if h.scale != "segment"][:3]:
             child_filters = replace(filters, media_id=parent.media_id) if parent.media_id else filters
@@ -136,36 +70,36 @@ def adaptive(mem: Memory, parsed: ParsedQuestion) -> tuple[list[Hit], list[Step]
         # a child found by zooming counts only as strongly as its parent matched
         zoomed = [replace(h, score=round(min(h.score, max(p.score for p in coarse)), 4)) for h in zoomed] if coarse else []
         top = keep([h for h in coarse if h.scale == "segment"] + zoomed)
-        decision = "sufficient" if top >= SUFFICIENT else "still weak"
+        decision = "sufficient" if top >= enough else "still weak"
         steps.append(_step(n, "episodic", "event/session -> segment", parsed.text, filters, coarse + zoomed, decision))
-    if top < SUFFICIENT and (filters.start or filters.end) and n < max_rounds:
+    if top < enough and (filters.start or filters.end) and n < max_rounds:
         # round 3: the time window may be off by a little: widen it by a day on each side
         n += 1
         wider = replace(filters, start=filters.start - timedelta(days=1) if filters.start else None,
                         end=filters.end + timedelta(days=1) if filters.end else None)
-        hits = mem.search(parsed.text, filters=wider, scale="segment", min_score=KEYWORD_FLOOR)
+        hits = mem.search(parsed.text, filters=wider, scale="segment", min_score=floor)
         top = keep(hits)
         steps.append(_step(n, "episodic", "segment", parsed.text, wider, hits,
-                           "sufficient" if top >= SUFFICIENT else "still weak"))
+                           "sufficient" if top >= enough else "still weak"))
     if not best:
         steps.append(_step(n, "episodic", "-", parsed.text, filters, [], "nothing relevant in memory: abstain"))
     ranked = sorted(best.values(), key=lambda h: h.score, reverse=True)
     return ranked, steps
 
 
-def flat(mem: Memory, parsed: ParsedQuestion, question: str) -> tuple[list[Hit], list[Step]]:
+def flat(mem: Retriever, question: str) -> tuple[list[Hit], list[Step]]:
     """The baseline: one vector search at the segment scale, no cut-off, no filters."""
     hits = mem.search(question, scale="segment", min_score=None, limit=mem.settings.top_k)
     return hits, [_step(1, "episodic", "segment", question, Filters(), hits, "top hits to the LLM")]
 
 
-def flat_answer(mem: Memory, question: str, hits: list[Hit]) -> tuple[str, bool]:
+def flat_answer(mem: Retriever, question: str, hits: list[Hit]) -> tuple[str, bool]:
     """Plain RAG: the top hits as context, the profile's LLM writes the answer."""
     context = "\n".join(f"[{i + 1}] ({h.kind}, {describe_when(h)}{', ' + h.place if h.place else ''}) "
                         f"{(h.transcript or h.ocr or h.title)[:300]}" for i, h in enumerate(hits[:5]))
     prompt = (f"Memories:\n{context}\n\nQuestion: {question}\nAnswer in one short sentence using only the "
               f"memories. If they do not contain the answer, say: I don't know.")
-    text = mem.model("llm").chat([{"role": "user", "content": prompt}], max_tokens=48)
+    text = mem.chat([{"role": "user", "content": prompt}], max_tokens=48)
     return text, bool(re.search(r"\b(don't|do not|cannot|can't) (know|tell|find)|not (mentioned|in the memories)", text, re.I))
 
 
@@ -178,10 +112,14 @@ def describe_when(hit: Hit) -> str:
     return hit.local_start.strftime("%a %d %b %Y, %H:%M")
 
 
-def sufficient(hit: Hit) -> bool:
+def sufficient(hit: Hit, settings: "Settings") -> bool:
     """Evidence good enough to answer from: close in meaning, or fairly close and sharing the
-    question's words. Anything weaker is declined rather than offered as a guess."""
-    return hit.score >= SUFFICIENT or (hit.keyword_score > 0 and hit.score >= KEYWORD_FLOOR)
+    question's words. Anything weaker is declined rather than offered as a guess.
+
+    Two cut-offs (`Settings.sufficient_score`, `Settings.keyword_floor`): a menu's "bica 0,80 €" is
+    far in meaning from "how much does a bica cost" but names it; a photo of a cat at 0.32 from
+    "giraffe at the zoo" names nothing."""
+    return hit.score >= settings.sufficient_score or (hit.keyword_score > 0 and hit.score >= settings.keyword_floor)
 
 
 def _words(text: str) -> set[str]:
@@ -195,7 +133,7 @@ def _candidates(hit: Hit) -> list[tuple[str, str]]:
     return lines or [("shows", (hit.title or hit.text).strip())]
 
 
-def extract(mem: Memory, question: str, hits: list[Hit]) -> tuple[Hit, str, str]:
+def extract(mem: Retriever, question: str, hits: list[Hit]) -> tuple[Hit, str, str]:
     """The line of evidence that answers the question best, among the best hits: (its hit, kind, line).
 
     Kind is "said" (a transcript sentence), "text" (a line of text seen in a picture) or "shows"
@@ -205,16 +143,12 @@ def extract(mem: Memory, question: str, hits: list[Hit]) -> tuple[Hit, str, str]
     pool = [(h, kind, line) for h in hits for kind, line in _candidates(h)]
     if len(pool) == 1:
         return pool[0]
-    embedder = mem.model("text_embed")
-    vectors = embedder.embed([line for _, _, line in pool])
-    q = embedder.embed([question], kind="query")[0]
+    vectors = mem.embed([line for _, _, line in pool])
+    q = mem.embed([question], kind="query")[0]
     qwords = _words(question)
     scores = [float(v @ q) + 0.5 * h.score + 0.15 * len(qwords & _words(line))
               for v, (h, _, line) in zip(vectors, pool)]
     return pool[int(np.argmax(scores))]
-
-
-KIND_NAMES = {"audio": "recording", "video": "video", "photo": "photo"}
 
 
 VISUAL_QUESTION = re.compile(
@@ -222,21 +156,19 @@ VISUAL_QUESTION = re.compile(
     r"how many (people|persons|cups|things)|what .* holding|what did .* look)\b", re.I)
 
 
-def read_visual(mem: Memory, question: str, hits: list[Hit], steps: list[Step]) -> Any:
+def read_visual(mem: Retriever, question: str, hits: list[Hit], steps: list[Step]) -> Any:
     """The visual memory round: when the question asks for visual detail that captions and tags lose
     ("what colour was the mug?"), ask the VLM over the compressed visual memory of the best videos."""
     if not VISUAL_QUESTION.search(question):
         return None
     videos = [h for h in hits if h.kind == "video"][:3]
-    if mem.spec("caption").family != "hf-vlm":
+    if not mem.has_vlm():
         steps.append(Step(round=len(steps) + 1, memory="visual", scale="video", query=question, filters="",
                           hits=[], decision="skipped: the profile has no vision-language model (lifelog models pull full)"))
         return None
     if not videos:
         return None
-    from lifelog.visual import ask_visual
-
-    answer = ask_visual(mem, question, [h.episode_id for h in videos])
+    answer = mem.ask_visual(question, [h.episode_id for h in videos])
     steps.append(Step(round=len(steps) + 1, memory="visual", scale="video/event", query=question, filters="",
                       hits=[(answer.key, round(answer.confidence, 3))] if answer else [],
                       decision=f"VLM over visual memory: {answer.text!r}" if answer else "no visual memory stored"))
@@ -262,33 +194,24 @@ HOW_OFTEN = re.compile(r"(?i:\bhow (?:often|many times) did i see) ([A-Z][\w'-]+
 WHO = re.compile(r"^\s*who (?:is|was|were|are) (?:in|on|at|there)\b(.*)$", re.I)
 
 
-def _hit_for(mem: Memory, episode_id: str) -> Hit | None:
-    from lifelog.memory import hit_from_row
-
-    row = mem.store.episode(episode_id)
-    return hit_from_row(row, mem._paths([row]), mem.settings.home, score=1.0) if row else None
-
-
-def ask_semantic(mem: Memory, question: str, parsed: ParsedQuestion, steps: list[Step], done: Any) -> Answer | None:
+def ask_semantic(mem: Retriever, question: str, parsed: ParsedQuestion, steps: list[Step], done: Any) -> Answer | None:
     """Questions about what holds over time: where a thing was last seen, the last visit to a place,
     when or how often a person was seen, who is in a moment. None: not such a question, or semantic
     memory has no record (the episodic rounds then try)."""
-    from lifelog import semantic
-
     def step(decision: str, hits: list[tuple[str, float]]) -> None:
         steps.append(Step(round=len(steps) + 1, memory="semantic", scale="-", query=question, filters="",
                           hits=hits, decision=decision))
 
     if m := LAST_SEEN.search(question):
-        rec = semantic.last_seen(mem, m.group(1))
+        rec = mem.last_seen(m.group(1))
         step(f"last seen {m.group(1)!r}: {'found' if rec else 'no record'}", [(rec.thing, 1.0)] if rec else [])
-        hit = _hit_for(mem, rec.episode_id) if rec else None
+        hit = mem.hit(rec.episode_id) if rec else None
         if rec and hit:
             text = (f"Last seen {describe_when(hit)}{' at ' + rec.place if rec.place else ''}: "
                     f"\u201c{rec.evidence}\u201d")
             return done(text, [_citation(hit, rec.evidence)], steps, 1.0)
     elif m := LAST_VISIT.search(question):
-        visit = semantic.last_visit(mem, m.group(1))
+        visit = mem.last_visit(m.group(1))
         step(f"last visit to {m.group(1)!r}: {visit.place if visit else 'none'}", [(visit.place, 1.0)] if visit else [])
         if visit:
             hits = [h for h in mem.browse(Filters(start=visit.start, end=visit.end + timedelta(seconds=1)))
@@ -300,13 +223,13 @@ def ask_semantic(mem: Memory, question: str, parsed: ParsedQuestion, steps: list
     elif (m := LAST_PERSON.search(question)) or (m2 := HOW_OFTEN.search(question)):
         name = (m or m2).group(1)  # type: ignore[union-attr]
         try:
-            seen = semantic.sightings(mem, name, parsed.filters.start, parsed.filters.end)
+            seen = mem.sightings(name, parsed.filters.start, parsed.filters.end)
         except KeyError:
             step(f"no person named {name}", [])
             return done(f"I don't know anyone called {name} in your media (name people with `lifelog people name`).",
                         [], steps, 0.0)
         step(f"{len(seen)} sightings of {name}", [(s.episode_id, 1.0) for s in seen[:5]])
-        hits = [h for h in (_hit_for(mem, s.episode_id) for s in seen) if h]
+        hits = [h for h in (mem.hit(s.episode_id) for s in seen) if h]
         if not hits:
             return done(f"I have no sighting of {name}{' ' + parsed.time_phrase if parsed.time_phrase else ''}.",
                         [], steps, 0.0)
@@ -319,9 +242,9 @@ def ask_semantic(mem: Memory, question: str, parsed: ParsedQuestion, steps: list
         rest = m.group(1).strip(" ?") or question
         hits, more = adaptive(mem, replace(parsed, text=rest))
         steps.extend(more)
-        hits = [h for h in hits if sufficient(h)]
+        hits = [h for h in hits if sufficient(h, mem.settings)]
         for h in hits[:3]:
-            names = semantic.who_is(mem, h.episode_id)
+            names = mem.who_is(h.episode_id)
             if names:
                 step(f"faces in {h.title[:40]}: {', '.join(names)}", [(n, 1.0) for n in names])
                 return done(f"{', '.join(names)} ({_label(h)})", [_citation(h, ', '.join(names))], steps, h.score)
@@ -331,9 +254,7 @@ def ask_semantic(mem: Memory, question: str, parsed: ParsedQuestion, steps: list
 def same_outing(a: Hit, b: Hit, km: float = 0.3, seconds: float = 3600) -> bool:
     if None in (a.lat, a.lon, b.lat, b.lon) or abs((a.start - b.start).total_seconds()) > seconds:
         return False
-    p1, p2 = math.radians(a.lat), math.radians(b.lat)  # type: ignore[arg-type]
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b.lon - a.lon) / 2) ** 2  # type: ignore[operator]
-    return 6371.0 * 2 * math.asin(math.sqrt(min(1.0, h))) <= km
+    return distance_km(a.lat, a.lon, b.lat, b.lon) <= km  # type: ignore[arg-type]
 
 
 def _citation(h: Hit, snippet: str) -> Citation:
@@ -353,7 +274,7 @@ def _label(h: Hit) -> str:
     return f"{KIND_NAMES.get(h.kind, h.kind)} {describe_when(h)}{' at ' + h.place if h.place else ''}: {_short(what)}"
 
 
-def candidates_for(mem: Memory, parsed: ParsedQuestion, steps: list[Step]) -> list[Hit]:
+def candidates_for(mem: Retriever, parsed: ParsedQuestion, steps: list[Step]) -> list[Hit]:
     """For counting and ordering: every episode the filters allow when the question names nothing
     else ("how many photos did I take in Madrid"), else the relevant ones ("the first time I saw a cat")."""
     if not parsed.content_words:
@@ -363,10 +284,10 @@ def candidates_for(mem: Memory, parsed: ParsedQuestion, steps: list[Step]) -> li
         return hits
     hits, more = adaptive(mem, parsed)
     steps.extend(more)
-    return sorted([h for h in hits if sufficient(h)], key=lambda h: h.start)
+    return sorted([h for h in hits if sufficient(h, mem.settings)], key=lambda h: h.start)
 
 
-def answer_question(mem: Memory, question: str, *, agent: str, now: datetime) -> Answer:
+def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime) -> Answer:
     t0 = time.perf_counter()
     if not question.strip():
         raise ValueError("the question is empty")
@@ -378,8 +299,7 @@ def answer_question(mem: Memory, question: str, *, agent: str, now: datetime) ->
                       agent=agent, seconds=time.perf_counter() - t0, confidence=confidence)
 
     if agent == "flat":
-        parsed = parse_question(question, now)
-        hits, steps = flat(mem, parsed, question)
+        hits, steps = flat(mem, question)
         if not hits:
             return done("I don't know: memory is empty.", [], steps, 0.0)
         text, declined = flat_answer(mem, question, hits)
@@ -399,10 +319,7 @@ def answer_question(mem: Memory, question: str, *, agent: str, now: datetime) ->
         hits = candidates_for(mem, parsed, steps)
         if not hits:
             return done(f"None: nothing in memory matches that{where}.", [], steps, 0.0)
-        by_media: dict[str, Hit] = {}
-        for h in hits:
-            by_media.setdefault(h.media_id or h.episode_id, h)
-        items = list(by_media.values())
+        items = one_per_file(hits)
         kinds = {KIND_NAMES.get(h.kind, h.kind) for h in items}
         noun = kinds.pop() if len(kinds) == 1 else "item"
         text = f"{len(items)} {noun}{'s' * (len(items) != 1)}{where}: " + "; ".join(_label(h) for h in items[:5])
@@ -420,7 +337,7 @@ def answer_question(mem: Memory, question: str, *, agent: str, now: datetime) ->
         anchor_q = replace(parsed, text=parsed.anchor, intent="find")
         anchors, more = adaptive(mem, anchor_q)
         steps.extend(more)
-        anchors = [h for h in anchors if sufficient(h)]
+        anchors = [h for h in anchors if sufficient(h, mem.settings)]
         if not anchors:
             return done(f"I don't know: I find nothing in memory about {parsed.anchor}.", [], steps, 0.0)
         a = anchors[0]
@@ -445,10 +362,7 @@ def answer_question(mem: Memory, question: str, *, agent: str, now: datetime) ->
                            f"{len(hits)} episodes match the filters"))
         if not hits:
             return done(unknown, [], steps, 0.0)
-        by_media: dict[str, Hit] = {}
-        for h in hits:
-            by_media.setdefault(h.media_id or h.episode_id, h)
-        items = list(by_media.values())
+        items = one_per_file(hits)
         text = "; ".join(_label(h) for h in items[:3]) + (f" (and {len(items) - 3} more)" if len(items) > 3 else "")
         return done(text, [_citation(h, _label(h)) for h in items[:3]], steps, 1.0)
 
@@ -457,7 +371,7 @@ def answer_question(mem: Memory, question: str, *, agent: str, now: datetime) ->
     visual = read_visual(mem, question, hits, steps)
     if visual is not None:
         return visual_answer(visual, hits, steps, done)
-    hits = [h for h in hits if sufficient(h)]
+    hits = [h for h in hits if sufficient(h, mem.settings)]
     if not hits:
         return done(unknown, [], steps, 0.0)
     best = hits[0]

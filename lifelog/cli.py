@@ -204,11 +204,9 @@ def cmd_eval(mem: Memory, args: argparse.Namespace) -> int:
 
 
 def cmd_consolidate(mem: Memory, args: argparse.Namespace) -> int:
-    from lifelog import semantic
-
     mem.consolidate(None)
     if args.faces:  # libraries ingested before faces were kept: find them in the stored keyframes
-        semantic.consolidate(mem, None, detect_missing=True)
+        mem.consolidate_semantic(detect_faces=True)
     r = getattr(mem, "last_consolidation", None)
     print(f"Consolidated: {len(mem.store.episodes('scale = ' + repr('day'), columns=['episode_id']))} days"
           + (f"; {r.faces} new faces, {len(r.new_people)} new people, {r.visits} visits, {r.things} things" if r else ""))
@@ -216,15 +214,13 @@ def cmd_consolidate(mem: Memory, args: argparse.Namespace) -> int:
 
 
 def cmd_people(mem: Memory, args: argparse.Namespace) -> int:
-    from lifelog import semantic
-
     try:
         if args.action == "list":
             if args.refs:
-                for f in semantic.person_faces(mem, args.refs[0]):
+                for f in mem.person_faces(args.refs[0]):
                     print(f"  {f['face_id']}  {f.get('media_id', '')[:12]}  {f.get('crop', '')}")
                 return 0
-            people = semantic.list_people(mem, include_hidden=args.all)
+            people = mem.people(include_hidden=args.all)
             if not people:
                 print("No people yet: faces are found in photos and videos during ingestion.")
             for p in people:
@@ -233,13 +229,13 @@ def cmd_people(mem: Memory, args: argparse.Namespace) -> int:
                       + ("  (hidden)" if p.hidden else ""))
             return 0
         if args.action == "name" and len(args.refs) == 2:
-            p = semantic.name_person(mem, args.refs[0], args.refs[1])
+            p = mem.name_person(args.refs[0], args.refs[1])
         elif args.action == "merge" and len(args.refs) == 2:
-            p = semantic.merge_people(mem, args.refs[0], args.refs[1])
+            p = mem.merge_people(args.refs[0], args.refs[1])
         elif args.action == "split" and len(args.refs) >= 2:
-            p = semantic.split_person(mem, args.refs[0], args.refs[1:])
+            p = mem.split_person(args.refs[0], args.refs[1:])
         elif args.action in ("hide", "unhide") and len(args.refs) == 1:
-            p = semantic.hide_person(mem, args.refs[0], args.action == "hide")
+            p = mem.hide_person(args.refs[0], args.action == "hide")
         else:
             print("usage: lifelog people list [REF] | name REF NAME | merge KEEP OTHER | split REF FACE_ID... | "
                   "hide REF | unhide REF", file=sys.stderr)

@@ -1,5 +1,11 @@
 """The Python API: one `Memory` per library home, with the same verbs as the CLI.
 
+`Memory` is the facade that wires the parts: the models (models/), the episodic store, the unit of
+work that writes files (lifelog/writer.py), semantic and visual memory, and the agent, which reads
+through the `lifelog.schema.Retriever` interface that `Memory` implements. Nothing imports it back.
+The facade stays whole: each method is a few lines that hand one verb to the part that owns it,
+and splitting it would scatter the public API over several classes.
+
     import lifelog
     mem = lifelog.open()                       # ~/.local/share/lifelog, bundled models
     mem.ingest(["~/Pictures/2025"])
@@ -19,14 +25,18 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 import models
-from ingest.records import EpisodeRecord, Source
+from lifelog import semantic
+from lifelog.hits import episode_from_row, fuse, hit_from_row
 from lifelog.schema import Answer, Filters, Hit, ModelRow, Status
+from lifelog.semantic import people as persons
+from lifelog.semantic import places, things
 from lifelog.settings import Settings, load_settings
+from lifelog.sql import ts
 from lifelog.store import Store, VectorColumn
+from lifelog.writer import FileWriter
 
-# fused scores below this are "nothing relevant": better no answer than the nearest junk (MiniLM
-# puts unrelated sentences at 0.1-0.3 from a query; "giraffe spaceship" meets a cat photo at 0.32)
-MIN_SCORE = 0.35
+# `min_score` left at this: the library's cut-off (`Settings.min_score`); None: no cut-off
+DEFAULT = "default"
 
 
 class Memory:
@@ -80,6 +90,11 @@ class Memory:
         text, image = self._columns()
         return Store(self.settings.db_path, text, image)
 
+    @cached_property
+    def writer(self) -> FileWriter:
+        """Writes and forgets whole files across every table (the ingest `Sink`)."""
+        return FileWriter(self.store)
+
     def _check_columns(self) -> None:
         stale = self.store.stale_columns()
         if stale:
@@ -92,13 +107,14 @@ class Memory:
 
     # --- ingestion ---------------------------------------------------------------------------
     def ingest_options(self) -> Any:
-        from ingest.pipeline import IngestOptions
+        from ingest.options import IngestOptions
 
         return IngestOptions(
+            **dict(self.settings.ingest),
             home=self.settings.home,
             profile=self.settings.profile,
             cache_dir=self.settings.cache_dir,
-            model_overrides=dict(self.settings.models),
+            model_overrides=tuple(sorted(self.settings.models.items())),
             device=self.settings.device,
             workers=self.settings.worker_count,
             visual_budget_tokens=self.settings.visual_budget_tokens,
@@ -116,7 +132,7 @@ class Memory:
         if missing:
             raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
         before = {m.media_id for m in self.store.all_media("status = 'ok'")}
-        report = ingest_paths(paths, self.store, self.ingest_options(), progress=progress, stop=stop)
+        report = ingest_paths(paths, self.writer, self.ingest_options(), progress=progress, stop=stop)
         stored = self.store.all_media("status = 'ok'")
         new = [m for m in stored if m.media_id not in before]
         # also files whose day was never consolidated (a run killed between the last write and here)
@@ -135,9 +151,7 @@ class Memory:
 
     def consolidate(self, new_media: Sequence[Any] | None = None) -> int:
         """Rebuild cross-file episodes (photo sessions, bursts, days) for the days new media touched."""
-        from ingest.segment import consolidate
-
-        from lifelog import semantic
+        from ingest.sessions import consolidate
 
         store = self.store
         if new_media is None:
@@ -147,15 +161,16 @@ class Memory:
             return 0
         self._infer_offsets(new_media)
         # a day's margin on each side: a local date can differ from the UTC date
-        lo = (min(times) - timedelta(days=1)).strftime("%Y-%m-%d 00:00:00")
-        hi = (max(times) + timedelta(days=2)).strftime("%Y-%m-%d 00:00:00")
-        span = f"start >= timestamp '{lo}' AND start < timestamp '{hi}'"
+        # (dates as the files' own clocks give them, read as UTC midnights)
+        lo = (min(times) - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+        hi = (max(times) + timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+        span = f"start >= {ts(lo)} AND start < {ts(hi)}"
         records = [episode_from_row(r) for r in store.episodes(f"scale IN ('segment', 'session') AND {span}")]
         # photo sessions and days are made anew from their members
         records = [r for r in records if r.media_id]
         before = {r.episode_id: (r.parent_id, r.duplicate_of) for r in records}
         tz = self._day_zone()
-        out = consolidate(records, tz, text_embedder=self.model("text_embed"))
+        out = consolidate(records, tz, self.ingest_options(), text_embedder=self.model("text_embed"))
         created = [e for e in out if e.episode_id not in before]
         store.delete_episodes(f"media_id = '' AND scale IN ('session', 'day') AND {span}")
         store.add_episodes(created)
@@ -173,8 +188,16 @@ class Memory:
             store.set_parent(ids, parent_id)
         store.set_duplicates(duplicates)
         # semantic memory (people, visits, things) after the episodes are in place: "sleep-time" consolidation
-        self.last_consolidation = semantic.consolidate(self, new_media)
+        self.last_consolidation = semantic.consolidate(store, new_media)
         return len(created)
+
+    def consolidate_semantic(self, *, detect_faces: bool = False) -> Any:
+        """Fold every file into semantic memory again (`lifelog consolidate`); with detect_faces, run
+        the face model on the stored keyframes of files that have no faces yet."""
+        if detect_faces:
+            return semantic.consolidate(self.store, None, face_model=lambda: self.model("faces"),
+                                        home=self.settings.home)
+        return semantic.consolidate(self.store, None)
 
     def _infer_offsets(self, new_media: Sequence[Any]) -> None:
         """Give files without a local UTC offset (videos and recordings store UTC) the offset of the
@@ -194,13 +217,16 @@ class Memory:
         return self.model("text_embed").embed([text], kind="query")[0]
 
     def search(self, text: str, *, filters: Filters | None = None, scale: str | None = "segment",
-               limit: int | None = None, min_score: float | None = MIN_SCORE) -> list[Hit]:
+               limit: int | None = None, min_score: float | None | str = DEFAULT) -> list[Hit]:
         """Hybrid search (text vectors + full-text) at one time scale, best first.
 
-        Hits scoring under `min_score` are dropped: a search for something that is not in memory
-        returns nothing rather than the nearest unrelated episode. Pass min_score=None for raw ranking.
+        Hits scoring under `min_score` (default: `Settings.min_score`) are dropped: a search for
+        something that is not in memory returns nothing rather than the nearest unrelated episode.
+        Pass min_score=None for raw ranking.
         """
         self._check_columns()
+        if min_score == DEFAULT:
+            min_score = self.settings.min_score
         filters = filters or Filters()
         limit = limit or self.settings.top_k
         where = filters.where(scale)
@@ -210,8 +236,8 @@ class Memory:
         short = bool(filters.start and filters.end and filters.end - filters.start <= timedelta(days=62))
         vector_rows = self.store.vector_search(query, where=where, limit=pool, selective=short)
         keyword_rows = self.store.text_search(text, where=where, limit=pool)
-        return fuse(query, vector_rows, keyword_rows, self._paths(vector_rows + keyword_rows), self.settings.home,
-                    limit=limit, min_score=min_score)
+        return fuse(query, vector_rows, keyword_rows, self.store.media_info(vector_rows + keyword_rows),
+                    self.settings.home, limit=limit, min_score=min_score)  # type: ignore[arg-type]
 
     def search_by_image(self, image: Any, *, filters: Filters | None = None, scale: str | None = "segment",
                         limit: int | None = None, min_score: float | None = 0.7) -> list[Hit]:
@@ -228,25 +254,17 @@ class Memory:
         vector = self.model("image_text").embed_images([image.convert("RGB")])[0]
         rows = self.store.vector_search(vector, column="image_vector",
                                         where=(filters or Filters()).where(scale), limit=limit or self.settings.top_k)
-        media = self._paths(rows)
+        media = self.store.media_info(rows)
         hits = [hit_from_row(r, media, self.settings.home, score=1.0 - float(r["_distance"]),
                              similarity=1.0 - float(r["_distance"])) for r in rows]
         return [h for h in hits if min_score is None or h.score >= min_score]
-
-    def _paths(self, rows: list[dict]) -> dict[str, tuple[str, int | None]]:
-        """media id -> (path, the camera's UTC offset in minutes) for the files behind some rows."""
-        ids = {r["media_id"] for r in rows if r.get("media_id")}
-        if not ids:
-            return {}
-        where = "media_id IN (" + ", ".join("'" + i + "'" for i in ids) + ")"
-        return {m.media_id: (m.path, m.utc_offset_min) for m in self.store.all_media(where)}
 
     def browse(self, filters: Filters, *, scale: str | None = "segment", limit: int = 200) -> list[Hit]:
         """Every episode that matches the filters, in time order (no relevance ranking)."""
         rows = self.store.episodes(filters.where(scale), limit=limit,
                                    columns=[c for c in self.store.episode_table.schema.names if not c.endswith("_vector")])
         rows.sort(key=lambda r: r["start"])
-        media = self._paths(rows)
+        media = self.store.media_info(rows)
         return [hit_from_row(r, media, self.settings.home) for r in rows]
 
     def places(self) -> list[str]:
@@ -257,6 +275,34 @@ class Memory:
             rows = self.store.episodes("place != ''", columns=["place"])
             self._places = sorted({part.strip() for r in rows for part in r["place"].split(",") if part.strip()})
         return self._places
+
+    def hit(self, episode_id: str) -> Hit | None:
+        """One episode as a hit (score 1: found by what it is, not by a search)."""
+        row = self.store.episode(episode_id)
+        return hit_from_row(row, self.store.media_info([row]), self.settings.home, score=1.0) if row else None
+
+    def embed(self, texts: Sequence[str], *, kind: str = "passage") -> np.ndarray:
+        """Text vectors from the profile's text embedder (kind "query" for a question)."""
+        return self.model("text_embed").embed(list(texts), kind=kind)
+
+    def chat(self, messages: list[dict], *, max_tokens: int) -> str:
+        return self.model("llm").chat(messages, max_tokens=max_tokens)
+
+    def has_vlm(self) -> bool:
+        return self.spec("caption").family == "hf-vlm"
+
+    def visual_encoder(self) -> Any:
+        """The StreamMem encoder over the profile's VLM, or None where the profile has none."""
+        from lifelog import visual  # loads torch
+
+        return visual.encoder(self.spec("caption"), cache_dir=self.settings.cache_dir, device=self.settings.device,
+                              budget=self.settings.visual_budget_tokens, chunk_frames=self.settings.visual_chunk_frames)
+
+    def ask_visual(self, question: str, episode_ids: Sequence[str]) -> Any:
+        """The VLM's answer over the stored visual memories of some episodes (`lifelog.visual`)."""
+        from lifelog import visual
+
+        return visual.ask_visual(self.store, self.visual_encoder(), question, episode_ids)
 
     def ask(self, question: str, *, agent: str | None = None, now: datetime | None = None) -> Answer:
         """Answer a question from memory with citations, or abstain."""
@@ -332,66 +378,48 @@ class Memory:
             done.append(stale.name)
         return done
 
+    # --- semantic memory: people, places, things -----------------------------------------------
+    def people(self, *, include_hidden: bool = False) -> list[persons.Person]:
+        """Every person found by face, the most often seen first."""
+        return persons.list_people(self.store, include_hidden=include_hidden)
+
+    def name_person(self, ref: str, name: str) -> persons.Person:
+        """Name a person (by id, id suffix or current name); answers then use the name."""
+        return persons.name_person(self.store, ref, name)
+
+    def hide_person(self, ref: str, hidden: bool = True) -> persons.Person:
+        return persons.hide_person(self.store, ref, hidden)
+
+    def merge_people(self, keep: str, other: str) -> persons.Person:
+        return persons.merge_people(self.store, keep, other)
+
+    def split_person(self, ref: str, face_ids: Sequence[str]) -> persons.Person:
+        return persons.split_person(self.store, ref, face_ids)
+
+    def person_faces(self, ref: str) -> list[dict]:
+        return persons.person_faces(self.store, ref)
+
+    def who_is(self, episode_id: str) -> list[str]:
+        return persons.who_is(self.store, episode_id)
+
+    def sightings(self, name: str, start: datetime | None = None, end: datetime | None = None) -> list[persons.Sighting]:
+        return persons.sightings(self.store, name, start, end)
+
+    def visits(self) -> list[places.Visit]:
+        return places.visits(self.store)
+
+    def last_visit(self, place_words: str) -> places.Visit | None:
+        return places.last_visit(self.store, place_words)
+
+    def last_seen(self, thing: str) -> things.ThingRecord | None:
+        return things.last_seen(self.store, thing)
+
+    def thing_history(self, thing: str) -> list[things.ThingRecord]:
+        return things.thing_history(self.store, thing)
+
     def forget(self, media_id: str) -> None:
-        self.store.forget(media_id)
+        self.writer.forget(media_id)
         shutil.rmtree(self.settings.thumbs_dir / media_id, ignore_errors=True)
-
-
-def fuse(query: np.ndarray, vector_rows: list[dict], keyword_rows: list[dict],
-         media: dict[str, tuple[str, int | None]], home: Path, *,
-         limit: int, min_score: float | None) -> list[Hit]:
-    """Fuse vector and keyword hits into one ranking with an absolute relevance score.
-
-    The score is the cosine similarity, raised by up to 0.25 when the episode also matches the
-    query's words (BM25, squashed to [0, 1)). A keyword match alone cannot carry a hit whose
-    meaning is far from the question.
-    """
-    by_id: dict[str, dict] = {}
-    for r in vector_rows:
-        by_id[r["episode_id"]] = dict(r, _similarity=1.0 - float(r["_distance"]), _keyword=0.0)
-    for r in keyword_rows:
-        entry = by_id.get(r["episode_id"])
-        if entry is None:  # found by its words only: measure its meaning too
-            sim = float(np.dot(query, np.asarray(r["text_vector"], np.float32)))
-            entry = by_id[r["episode_id"]] = dict(r, _similarity=sim, _keyword=0.0)
-        entry["_keyword"] = float(r["_score"])
-    hits = []
-    for r in by_id.values():
-        sim = r["_similarity"]
-        kw = r["_keyword"]
-        bonus = 0.25 * (kw / (kw + 2.0)) if kw > 0 else 0.0
-        score = max(0.0, min(1.0, sim + bonus))
-        if min_score is not None and score < min_score:
-            continue
-        hits.append(hit_from_row(r, media, home, score=score, similarity=sim, keyword=kw))
-    hits.sort(key=lambda h: h.score, reverse=True)
-    return hits[:limit]
-
-
-def hit_from_row(r: dict, media: dict[str, tuple[str, int | None]], home: Path, *, score: float = 0.0,
-                 similarity: float = 0.0, keyword: float = 0.0) -> Hit:
-    path, offset = media.get(r["media_id"], ("", None))
-    return Hit(
-        episode_id=r["episode_id"], scale=r["scale"], kind=r["kind"], media_id=r["media_id"], path=path,
-        start=r["start"], end=r["end"], offset_start=float(r["offset_start"] or 0),
-        offset_end=float(r["offset_end"] or 0), title=r["title"] or "", text=r["text"] or "",
-        transcript=r["transcript"] or "", ocr=r["ocr"] or "",
-        thumbnail=str(home / r["thumbnail"]) if r["thumbnail"] else "", place=r["place"] or "",
-        lat=r["lat"], lon=r["lon"], score=round(score, 4), similarity=round(similarity, 4),
-        keyword_score=round(keyword, 4), parent_id=r["parent_id"] or "", utc_offset_min=offset,
-    )
-
-
-def episode_from_row(row: dict) -> EpisodeRecord:
-    fields = EpisodeRecord.__dataclass_fields__
-    values = {k: row[k] for k in fields if k in row}
-    values["sources"] = [Source(**s) for s in (row.get("sources") or [])]
-    values["tags"] = list(row.get("tags") or [])
-    values["people"] = list(row.get("people") or [])
-    values["text_vector"] = np.asarray(row["text_vector"], np.float32) if row.get("text_vector") is not None else None
-    values["image_vector"] = (np.asarray(row["image_vector"], np.float32)
-                              if row.get("has_image") and row.get("image_vector") is not None else None)
-    return EpisodeRecord(**values)
 
 
 def _du(path: Path) -> int:

@@ -1,25 +1,24 @@
-"""Typed results of the public API: search hits, answers with citations, the agent's steps, status."""
+"""Typed results of the public API (search hits, answers with citations, the agent's steps,
+status), the search filters, and `Retriever`: the small interface the agent reads memory through.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
+
+from ingest.options import local_time
+from lifelog.sql import quote, ts
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from lifelog.settings import Settings
 
 
-def local_time(ts: datetime, offset_min: int | None) -> datetime:
-    if offset_min is not None:
-        return ts.astimezone(timezone(timedelta(minutes=offset_min)))
-    return ts.astimezone()
-
-
-def _utc_text(ts: datetime) -> str:
-    ts = ts.astimezone(timezone.utc) if ts.tzinfo else ts
-    return ts.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+# what each kind of media is called in answers and on screen
+KIND_NAMES = {"audio": "recording", "video": "video", "photo": "photo"}
 
 
 @dataclass(frozen=True)
@@ -36,19 +35,19 @@ class Filters:
     def where(self, scale: str | None = None) -> str | None:
         parts = ["duplicate_of = ''"]
         if scale:
-            parts.append(f"scale = {_quote(scale)}")
+            parts.append(f"scale = {quote(scale)}")
         if self.start:
-            parts.append(f"\"end\" >= timestamp '{_utc_text(self.start)}'")
+            parts.append(f"\"end\" >= {ts(self.start)}")
         if self.end:
-            parts.append(f"start < timestamp '{_utc_text(self.end)}'")
+            parts.append(f"start < {ts(self.end)}")
         if self.kinds:
-            parts.append("kind IN (" + ", ".join(_quote(k) for k in self.kinds) + ")")
+            parts.append("kind IN (" + ", ".join(quote(k) for k in self.kinds) + ")")
         if self.place:
-            parts.append(f"lower(place) LIKE {_quote('%' + self.place.lower() + '%')}")
+            parts.append(f"lower(place) LIKE {quote('%' + self.place.lower() + '%')}")
         for person in self.people:
-            parts.append(f"array_has(people, {_quote(person)})")
+            parts.append(f"array_has(people, {quote(person)})")
         if self.media_id:
-            parts.append(f"media_id = {_quote(self.media_id)}")
+            parts.append(f"media_id = {quote(self.media_id)}")
         return " AND ".join(parts)
 
     def describe(self) -> str:
@@ -174,3 +173,36 @@ class Status:
     disk_bytes: dict[str, int]
     stale_columns: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Retriever(Protocol):
+    """What the agent reads memory through (`lifelog.memory.Memory` implements it): episodic search
+    and browsing, the semantic and visual memories, and the text models. The agent never sees the
+    store, so it can be tested on a small library in memory."""
+
+    settings: "Settings"
+
+    def search(self, text: str, *, filters: Filters | None = None, scale: str | None = "segment",
+               limit: int | None = None, min_score: float | None = ...) -> list[Hit]: ...
+
+    def browse(self, filters: Filters, *, scale: str | None = "segment") -> list[Hit]: ...
+
+    def hit(self, episode_id: str) -> Hit | None: ...
+
+    def places(self) -> list[str]: ...
+
+    def embed(self, texts: Sequence[str], *, kind: str = "passage") -> "np.ndarray": ...
+
+    def chat(self, messages: list[dict], *, max_tokens: int) -> str: ...
+
+    def has_vlm(self) -> bool: ...
+
+    def ask_visual(self, question: str, episode_ids: Sequence[str]) -> Any: ...
+
+    def last_seen(self, thing: str) -> Any: ...
+
+    def last_visit(self, place_words: str) -> Any: ...
+
+    def sightings(self, name: str, start: datetime | None = None, end: datetime | None = None) -> list[Any]: ...
+
+    def who_is(self, episode_id: str) -> list[str]: ...

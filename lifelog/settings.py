@@ -3,7 +3,9 @@
     LIFELOG_HOME=~/memories LIFELOG_PROFILE=full lifelog ask "where are my keys?"
 
 The config file is `$LIFELOG_CONFIG`, else `<home>/config.toml`; its keys are the field names
-below (`profile = "full"`, `[models] speech = "/path/to/whisper"`).
+below (`profile = "full"`, `[models] speech = "/path/to/whisper"`). Ingestion's own settings
+(`ingest.options.IngestOptions`: video sampling, segmentation, OCR gating, photo sessions, image
+sizes) go in an `[ingest]` table (`[ingest] frame_interval_s = 2.0`) or `LIFELOG_INGEST_<NAME>`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import models
+from ingest.options import IngestOptions
 
 ENV_PREFIX = "LIFELOG_"
 
@@ -47,6 +50,13 @@ class Settings:
     max_rounds: int = 4
     # results per search
     top_k: int = 8
+    # relevance cut-offs on the fused score (lifelog/hits.py): a search drops hits under min_score
+    # (MiniLM puts unrelated sentences at 0.1-0.3 from a query); the agent answers at once from a hit
+    # of sufficient_score, and from a weaker one only when it shares the question's words and
+    # reaches keyword_floor
+    min_score: float = 0.35
+    sufficient_score: float = 0.5
+    keyword_floor: float = 0.3
     # StreamMem visual memory: tokens kept per video (and per event) and frames per encoding chunk
     visual_budget_tokens: int = 512
     visual_chunk_frames: int = 8
@@ -55,6 +65,8 @@ class Settings:
     # the UI's address; loopback only unless the user says otherwise
     host: str = "127.0.0.1"
     port: int = 7860
+    # ingestion settings by IngestOptions field name, e.g. {"frame_interval_s": 2.0, "ocr": "never"}
+    ingest: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def db_path(self) -> Path:
@@ -72,11 +84,26 @@ class Settings:
     def worker_count(self) -> int:
         return self.workers or max(1, os.cpu_count() or 1)
 
-    def with_(self, **changes: Any) -> Settings:
-        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
-
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+# IngestOptions fields that a user may set; the rest come from the settings above (home, models, ...)
+_FROM_SETTINGS = {"home", "cache_dir", "profile", "model_overrides", "device", "workers",
+                  "visual_budget_tokens", "visual_chunk_frames"}
+INGEST_FIELDS = {f.name: f for f in dataclasses.fields(IngestOptions) if f.name not in _FROM_SETTINGS}
+
+
+def _coerce_ingest(name: str, value: Any) -> Any:
+    if name not in INGEST_FIELDS:
+        raise ValueError(f"unknown ingest setting {name!r}; known: {', '.join(sorted(INGEST_FIELDS))}")
+    kind = str(INGEST_FIELDS[name].type)
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+    except ValueError:
+        raise ValueError(f"ingest setting {name}={value!r} is not a {kind}") from None
+    return str(value)
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -90,6 +117,13 @@ def _coerce(name: str, value: Any) -> Any:
             return int(value)
         except ValueError:
             raise ValueError(f"{ENV_PREFIX}{name.upper()}={value!r} is not a whole number") from None
+    if name in ("min_score", "sufficient_score", "keyword_floor"):
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"{ENV_PREFIX}{name.upper()}={value!r} is not a number") from None
+    if name == "ingest":
+        return {k: _coerce_ingest(k, v) for k, v in dict(value).items()}
     if name == "now":
         if isinstance(value, datetime):
             return value
@@ -124,8 +158,15 @@ def load_settings(overrides: Mapping[str, Any] | None = None, env: Mapping[str, 
             values[key] = value
 
     model_overrides = dict(values.get("models", {}))
+    ingest = dict(values.get("ingest", {}))
+    for name in INGEST_FIELDS:
+        raw = env.get(f"{ENV_PREFIX}INGEST_{name.upper()}")
+        if raw not in (None, ""):
+            ingest[name] = raw
+    ingest.update(overrides.pop("ingest", None) or {})
+    values["ingest"] = ingest
     for name in _FIELDS:
-        if name == "models":
+        if name in ("models", "ingest"):
             continue
         raw = env.get(ENV_PREFIX + name.upper())
         if raw not in (None, ""):

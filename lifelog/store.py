@@ -1,104 +1,32 @@
-"""The memory's storage: an embedded LanceDB database with a table of media files and a table of
-episodes at every time scale.
+"""The episodic store: the media table (one row per file) and the episodes table (every time scale)
+of the library's database, their writes, searches and vector columns.
 
 Each vector column carries, in its Arrow field metadata, the model that filled it
 (`{"model": "all-minilm-l6-v2", "dim": "384"}`): when the active profile's model differs, only that
 column is recomputed (`Store.reembed`), from the stored text or keyframes, never by re-ingesting.
 
 A file's episodes are written before its media row; the media row with status "ok" is the commit
-marker. On open, episodes whose file has no such row (an interrupted write) are removed, so a
-crash at any point leaves every file either fully stored or absent.
+marker (`lifelog.writer.FileWriter` writes a file's rows across every table in that order). On
+open, episodes whose file has no such row (an interrupted write) are removed, so a crash at any
+point leaves every file either fully stored or absent.
 """
 
 from __future__ import annotations
 
-import threading
 import warnings
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-import lancedb
 import numpy as np
 import pyarrow as pa
 
-from ingest.records import EpisodeRecord, FileResult, MediaRecord, Source
-from lifelog import indexes, semantic
-
-MEDIA_TABLE = "media"
-EPISODE_TABLE = "episodes"
-TS = pa.timestamp("us", tz="UTC")
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def media_schema() -> pa.Schema:
-    return pa.schema([
-        pa.field("media_id", pa.string(), nullable=False),
-        pa.field("path", pa.string()),
-        pa.field("kind", pa.string()),
-        pa.field("size_bytes", pa.int64()),
-        pa.field("mtime", TS),
-        pa.field("status", pa.string()),
-        pa.field("error", pa.string()),
-        pa.field("captured_at", TS),
-        pa.field("time_source", pa.string()),
-        pa.field("utc_offset_min", pa.int32()),
-        pa.field("duration_s", pa.float64()),
-        pa.field("width", pa.int32()),
-        pa.field("height", pa.int32()),
-        pa.field("rotation", pa.int32()),
-        pa.field("lat", pa.float64()),
-        pa.field("lon", pa.float64()),
-        pa.field("altitude", pa.float64()),
-        pa.field("device", pa.string()),
-        pa.field("codec", pa.string()),
-        pa.field("has_audio", pa.bool_()),
-        pa.field("thumbnail", pa.string()),
-        pa.field("ingested_at", TS),
-        pa.field("models", pa.string()),  # "role=model;..." of the models that made its episodes
-    ])
-
-
-def vector_field(name: str, dim: int, model: str) -> pa.Field:
-    return pa.field(name, pa.list_(pa.float32(), dim), metadata={"model": model, "dim": str(dim)})
-
-
-def episode_schema(text_dim: int, text_model: str, image_dim: int, image_model: str) -> pa.Schema:
-    source = pa.struct([("media_id", pa.string()), ("start_s", pa.float64()), ("end_s", pa.float64())])
-    return pa.schema([
-        pa.field("episode_id", pa.string(), nullable=False),
-        pa.field("scale", pa.string()),
-        pa.field("kind", pa.string()),
-        pa.field("start", TS),
-        pa.field("end", TS),
-        pa.field("media_id", pa.string()),
-        pa.field("offset_start", pa.float64()),
-        pa.field("offset_end", pa.float64()),
-        pa.field("parent_id", pa.string()),
-        pa.field("sources", pa.list_(source)),
-        pa.field("title", pa.string()),
-        pa.field("caption", pa.string()),
-        pa.field("transcript", pa.string()),
-        pa.field("ocr", pa.string()),
-        pa.field("tags", pa.list_(pa.string())),
-        pa.field("people", pa.list_(pa.string())),
-        pa.field("place", pa.string()),
-        pa.field("lat", pa.float64()),
-        pa.field("lon", pa.float64()),
-        pa.field("text", pa.string()),
-        vector_field("text_vector", text_dim, text_model),
-        pa.field("has_image", pa.bool_()),
-        vector_field("image_vector", image_dim, image_model),
-        pa.field("keyframe", pa.string()),
-        pa.field("thumbnail", pa.string()),
-        pa.field("phash", pa.string()),
-        pa.field("duplicate_of", pa.string()),
-    ])
-
+from ingest.records import EpisodeRecord, MediaRecord, Source
+from lifelog import indexes
+from lifelog.db import (EPISODE_TABLE, MEDIA_TABLE, Database, episode_schema, media_schema, vector_field)
+from lifelog.hits import MediaInfo
+from lifelog.sql import in_list, quote, utc
 
 @dataclass(frozen=True)
 class VectorColumn:
@@ -118,17 +46,11 @@ class StaleColumn:
     wanted_dim: int
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
 def media_row(m: MediaRecord) -> dict[str, Any]:
     row = asdict(m)
     row["models"] = ";".join(f"{k}={v}" for k, v in sorted(m.models.items()))
     for key in ("mtime", "captured_at", "ingested_at"):
-        row[key] = _utc(row[key])
+        row[key] = utc(row[key])
     return row
 
 
@@ -139,82 +61,72 @@ def media_from_row(row: dict[str, Any]) -> MediaRecord:
 
 
 class Store:
-    """LanceDB tables for media and episodes. Implements `ingest.records.Sink`."""
+    """The media and episodes tables of one database."""
 
-    def __init__(self, db_path: Path | str, text: VectorColumn, image: VectorColumn):
-        self.db_path = Path(db_path)
-        self.db_path.mkdir(parents=True, exist_ok=True)
-        self.db = lancedb.connect(str(self.db_path))
+    def __init__(self, db: Database | Path | str, text: VectorColumn, image: VectorColumn):
+        self.database = db if isinstance(db, Database) else Database(db)
+        self.db_path = self.database.path
+        self.lock = self.database.lock
         self.text = text
         self.image = image
-        # writers in other modules (visual, semantic memory) hold it too, so one write finishes before the next
-        self.lock = threading.RLock()
-        names = set(self.table_names())
-        if MEDIA_TABLE not in names:
-            self.db.create_table(MEDIA_TABLE, schema=media_schema())
-        if EPISODE_TABLE not in names:
-            self.db.create_table(
-                EPISODE_TABLE, schema=episode_schema(text.dim, text.model, image.dim, image.model)
-            )
-        self.media_table = self.db.open_table(MEDIA_TABLE)
-        self.episode_table = self.db.open_table(EPISODE_TABLE)
+        self.media_table = self.database.table(MEDIA_TABLE, media_schema())
+        self.episode_table = self.database.table(
+            EPISODE_TABLE, episode_schema(text.dim, text.model, image.dim, image.model))
         self._indexes_fresh = False
         self.remove_orphans()
 
-    def table_names(self) -> list[str]:
-        result = self.db.list_tables()
-        return list(getattr(result, "tables", result))
+    def table(self, name: str) -> Any:
+        """Another table of the same database (semantic and visual memory keep theirs there)."""
+        return self.database.table(name)
+
+    def has_table(self, name: str) -> bool:
+        return self.database.has_table(name)
 
     # --- the Sink interface ------------------------------------------------------------
     def known(self, media_id: str) -> MediaRecord | None:
         rows = (
             self.media_table.search()
-            .where(f"media_id = {_quote(media_id)} AND status = 'ok'")
+            .where(f"media_id = {quote(media_id)} AND status = 'ok'")
             .limit(1)
             .to_list()
         )
         return media_from_row(rows[0]) if rows else None
 
-    def write(self, result: FileResult) -> None:
-        """Episodes first, then the media row: the media row is the commit marker."""
-        media = result.media
+    def replace_episodes(self, media_id: str, episodes: Sequence[EpisodeRecord]) -> None:
+        """A file's episodes, replacing any earlier version's (before its media row is committed)."""
+        with self.lock:
+            self._delete_episodes(f"media_id = {quote(media_id)}")
+            if episodes:
+                self.episode_table.add(self._episode_table(episodes))
+
+    def commit_media(self, media: MediaRecord) -> list[str]:
+        """Write a file's media row with status "ok": the commit marker of its write. Returns the
+        ids of other versions stored under the same path (a changed file), for the caller to forget."""
         media.status, media.error = "ok", ""
         media.ingested_at = media.ingested_at or datetime.now(timezone.utc)
         with self.lock:
-            # a changed file replaces its old version; a failed earlier try is forgotten
-            self._delete_episodes(f"media_id = {_quote(media.media_id)}")
-            if result.episodes:
-                self.episode_table.add(self._episode_table(result.episodes))
-            if result.visual is not None or self._has_visual_table():
-                from lifelog import visual  # loads torch: only when there is visual memory
-
-                visual.delete(self, media.media_id)
-                if result.visual is not None:
-                    visual.save_video(self, media.media_id, result.visual.video, result.visual.events)
-            semantic.write_faces(self, media, result.faces)
             self._upsert_media(media)
             stale = self.media_table.search().where(
-                f"path = {_quote(media.path)} AND media_id != {_quote(media.media_id)}"
+                f"path = {quote(media.path)} AND media_id != {quote(media.media_id)}"
             ).select(["media_id"]).to_list()
-            for row in stale:
-                self.forget(row["media_id"])
+        return [r["media_id"] for r in stale]
 
     def write_failure(self, media: MediaRecord) -> None:
         media.status = "failed"
         with self.lock:
             if self.known(media.media_id):
                 return  # the same bytes are already stored from another path
-            self.media_table.delete(f"path = {_quote(media.path)} AND status = 'failed'")
+            self.media_table.delete(f"path = {quote(media.path)} AND status = 'failed'")
             self.media_table.add([media_row(media)], )
 
     def note_path(self, media_id: str, path: str) -> None:
         with self.lock:
-            self.media_table.update(where=f"media_id = {_quote(media_id)}", values={"path": path})
-            self.media_table.delete(f"path = {_quote(path)} AND status = 'failed'")
+            self.media_table.update(where=f"media_id = {quote(media_id)}", values={"path": path})
+            self.media_table.delete(f"path = {quote(path)} AND status = 'failed'")
 
     def set_media_fields(self, media_id: str, **values: Any) -> None:
         with self.lock:
-            self.media_table.update(where=f"media_id = {_quote(media_id)}", values=values)
+            self.media_table.update(where=f"media_id = {quote(media_id)}", values=values)
 
     # --- writing helpers ------------------------------------------------------------------
     def _upsert_media(self, media: MediaRecord) -> None:
@@ -225,7 +137,7 @@ class Store:
             .when_not_matched_insert_all()
             .execute(table)
         )
-        self.media_table.delete(f"path = {_quote(media.path)} AND status = 'failed'")
+        self.media_table.delete(f"path = {quote(media.path)} AND status = 'failed'")
 
     def _episode_table(self, episodes: Sequence[EpisodeRecord]) -> pa.Table:
         schema = self.episode_table.schema
@@ -233,7 +145,7 @@ class Store:
         rows = []
         for e in episodes:
             row = asdict(e)
-            row["start"], row["end"] = _utc(e.start), _utc(e.end)
+            row["start"], row["end"] = utc(e.start), utc(e.end)
             row["sources"] = [asdict(s) if isinstance(s, Source) else s for s in e.sources]
             if e.text_vector is None:
                 raise ValueError(f"episode {e.episode_id} has no text vector")
@@ -259,8 +171,7 @@ class Store:
         if not episodes:
             return
         with self.lock:
-            ids = ", ".join(_quote(e.episode_id) for e in episodes)
-            self._delete_episodes(f"episode_id IN ({ids})")
+            self._delete_episodes(in_list("episode_id", [e.episode_id for e in episodes]))
             self.episode_table.add(self._episode_table(episodes))
 
     def set_duplicates(self, mapping: dict[str, str]) -> None:
@@ -268,14 +179,14 @@ class Store:
         with self.lock:
             for episode_id, representative in mapping.items():
                 self.episode_table.update(
-                    where=f"episode_id = {_quote(episode_id)}", values={"duplicate_of": representative}
+                    where=f"episode_id = {quote(episode_id)}", values={"duplicate_of": representative}
                 )
 
     def set_parent(self, episode_ids: Iterable[str], parent_id: str) -> None:
-        ids = ", ".join(_quote(i) for i in episode_ids)
+        ids = list(episode_ids)
         if ids:
             with self.lock:
-                self.episode_table.update(where=f"episode_id IN ({ids})", values={"parent_id": parent_id})
+                self.episode_table.update(where=in_list("episode_id", ids), values={"parent_id": parent_id})
 
     def episodes_changed(self) -> None:
         """Episodes were updated in place (names, text): refresh the indexes before the next search."""
@@ -289,20 +200,11 @@ class Store:
         self.episode_table.delete(where)
         self._indexes_fresh = False
 
-    def _has_visual_table(self) -> bool:
-        return "visual_memory" in self.table_names()
-
-    def forget(self, media_id: str) -> None:
-        """Remove a file and all its episodes from memory."""
+    def delete_media(self, media_id: str) -> None:
+        """Remove a file's episodes and media row (other tables: `lifelog.writer.FileWriter.forget`)."""
         with self.lock:
-            if self._has_visual_table():
-                from lifelog import visual
-
-                visual.delete(self, media_id)
-            if "faces" in self.table_names():
-                semantic.table(self, "faces").delete(f"media_id = {_quote(media_id)}")
-            self._delete_episodes(f"media_id = {_quote(media_id)}")
-            self.media_table.delete(f"media_id = {_quote(media_id)}")
+            self._delete_episodes(f"media_id = {quote(media_id)}")
+            self.media_table.delete(f"media_id = {quote(media_id)}")
 
     def remove_orphans(self) -> int:
         """Drop episodes of files whose write never finished (no ok media row)."""
@@ -315,13 +217,12 @@ class Store:
         ok = {r["media_id"] for r in self.media_table.search().where("status = 'ok'").select(["media_id"]).to_list()}
         orphans = sorted(episode_media - ok)
         if orphans:
-            ids = ", ".join(_quote(m) for m in orphans)
-            self._delete_episodes(f"media_id IN ({ids})")
+            self._delete_episodes(in_list("media_id", orphans))
         return len(orphans)
 
     # --- reading ----------------------------------------------------------------------------
     def media(self, media_id: str) -> MediaRecord | None:
-        rows = self.media_table.search().where(f"media_id = {_quote(media_id)}").limit(1).to_list()
+        rows = self.media_table.search().where(f"media_id = {quote(media_id)}").limit(1).to_list()
         return media_from_row(rows[0]) if rows else None
 
     def all_media(self, where: str | None = None) -> list[MediaRecord]:
@@ -329,6 +230,13 @@ class Store:
         if where:
             q = q.where(where)
         return [media_from_row(r) for r in q.limit(None).to_list()]
+
+    def media_info(self, rows: Sequence[dict]) -> MediaInfo:
+        """media id -> (path, the camera's UTC offset in minutes) for the files behind some rows."""
+        ids = {r["media_id"] for r in rows if r.get("media_id")}
+        if not ids:
+            return {}
+        return {m.media_id: (m.path, m.utc_offset_min) for m in self.all_media(in_list("media_id", ids))}
 
     def episodes(self, where: str | None = None, limit: int | None = None, columns: list[str] | None = None) -> list[dict]:
         q = self.episode_table.search()
@@ -339,11 +247,11 @@ class Store:
         return q.limit(limit).to_list()
 
     def episode(self, episode_id: str) -> dict | None:
-        rows = self.episodes(f"episode_id = {_quote(episode_id)}", limit=1)
+        rows = self.episodes(f"episode_id = {quote(episode_id)}", limit=1)
         return rows[0] if rows else None
 
     def children(self, episode_id: str) -> list[dict]:
-        return sorted(self.episodes(f"parent_id = {_quote(episode_id)}"), key=lambda r: r["start"])
+        return sorted(self.episodes(f"parent_id = {quote(episode_id)}"), key=lambda r: r["start"])
 
     def ensure_indexes(self) -> None:
         """Bring the indexes up to date on the first search after a write (lifelog/indexes.py says

@@ -69,8 +69,7 @@ def parse_time(text: str, now: datetime) -> TimeRange | None:
         return part_of_day(start, m.group(0), low)
 
     for word, delta in (("today", 0), ("this", 0), ("yesterday", 1), ("tonight", 0)):
-        pattern = rf"\b{word}\b(\s+(morning|afternoon|evening|night))?" if word == "this" else rf"\b{word}\b(\s+(morning|afternoon|evening|night))?"
-        m = re.search(pattern, low)
+        m = re.search(rf"\b{word}\b(\s+(morning|afternoon|evening|night))?", low)
         if m and (word != "this" or m.group(1)):
             start = _day(now) - timedelta(days=delta)
             if word == "tonight":
@@ -103,7 +102,7 @@ def parse_time(text: str, now: datetime) -> TimeRange | None:
         return TimeRange(*_month(int(m.group(2)), MONTHS[m.group(1)], tz), m.group(0))
 
     m = re.search(r"\b(last|this|in|during)\s+(" + MONTH_RE + r")\b", low)
-    if m and not (m.group(2) == "may" and m.group(1) in ("in",) and False):
+    if m:
         month = MONTHS[m.group(2)]
         year = now.year if month < now.month or (m.group(1) == "this" and month <= now.month) else now.year - 1
         if m.group(1) == "this":

@@ -1,8 +1,8 @@
 """The visual memory in the store: one compressed KV cache per video and per event, and reading it.
 
-    >>> save(mem.store, media_id, memory, media_id=media_id, scope="video")
-    >>> memory = load(mem.store, media_id, model_id="smolvlm2-500m-video", budget=512)
-    >>> ask_visual(mem, "what colour was the mug?", [hit.episode_id for hit in hits])
+    >>> save(store, media_id, memory, media_id=media_id, scope="video")
+    >>> memory = load(store, media_id, model_id="smolvlm2-500m-video", budget=512)
+    >>> ask_visual(store, encoder(spec, ...), "what colour was the mug?", [hit.episode_id for hit in hits])
     VisualAnswer(text='blue', media_id='...', key='...', times=[3.0, 4.0], confidence=0.62)
 
 A row of the "visual_memory" table holds a `models.streammem.VisualMemory`: the model that made it,
@@ -16,70 +16,30 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pyarrow as pa
 
-from models.streammem import (
-    DEFAULT_BUDGET_TOKENS, DEFAULT_CHUNK_FRAMES, SKIP_MESSAGE, StreamMemEncoder, VisualMemory, VisualMemoryError, load_vlm,
-)
+from lifelog.db import VISUAL_TABLE, visual_schema
+from lifelog.sql import quote
+from models.streammem import SKIP_MESSAGE, StreamMemEncoder, VisualMemory, VisualMemoryError, load_vlm
 
 if TYPE_CHECKING:
-    from lifelog.memory import Memory
     from lifelog.store import Store
+    from models import ModelSpec
 
 log = logging.getLogger(__name__)
 
-VISUAL_TABLE = "visual_memory"
 # memories read per question: each costs one VLM prefill of the question over `budget` cached tokens
 MAX_MEMORIES = 3
 _said_skip: set[str] = set()
 
 
-def visual_schema() -> pa.Schema:
-    return pa.schema([
-        pa.field("key", pa.string(), nullable=False),  # media id (video) or episode id (event)
-        pa.field("media_id", pa.string()),
-        pa.field("episode_id", pa.string()),
-        pa.field("scope", pa.string()),  # video or event
-        pa.field("start_s", pa.float64()),
-        pa.field("end_s", pa.float64()),
-        pa.field("model_id", pa.string()),
-        pa.field("budget", pa.int32()),
-        pa.field("n_layers", pa.int32()),
-        pa.field("n_kv_heads", pa.int32()),
-        pa.field("head_dim", pa.int32()),
-        pa.field("dtype", pa.string()),
-        pa.field("n_tokens", pa.int32()),
-        pa.field("frames_seen", pa.int32()),
-        pa.field("tokens_seen", pa.int64()),
-        pa.field("next_position", pa.int64()),
-        pa.field("positions_mode", pa.string()),
-        pa.field("positions", pa.list_(pa.int64())),
-        pa.field("token_times", pa.list_(pa.float64())),
-        pa.field("frame_starts", pa.list_(pa.float64())),
-        pa.field("frame_ends", pa.list_(pa.float64())),
-        pa.field("keys", pa.large_binary()),
-        pa.field("keys_shape", pa.list_(pa.int32())),
-        pa.field("values", pa.large_binary()),
-        pa.field("values_shape", pa.list_(pa.int32())),
-        pa.field("created_at", pa.timestamp("us", tz="UTC")),
-    ])
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def table(store: "Store") -> Any:
     """The store's visual memory table, created on first use."""
-    with store.lock:
-        names = store.db.list_tables()
-        names = list(getattr(names, "tables", names))
-        if VISUAL_TABLE not in names:
-            return store.db.create_table(VISUAL_TABLE, schema=visual_schema())
-        return store.db.open_table(VISUAL_TABLE)
+    return store.table(VISUAL_TABLE)
 
 
 def save(store: "Store", key: str, memory: VisualMemory, *, media_id: str = "", episode_id: str = "",
@@ -107,12 +67,12 @@ def save(store: "Store", key: str, memory: VisualMemory, *, media_id: str = "", 
     }
     t = table(store)
     with store.lock:
-        t.delete(f"key = {_quote(key)}")
+        t.delete(f"key = {quote(key)}")
         t.add(pa.Table.from_pylist([row], schema=visual_schema()))
 
 
 def keys_for(store: "Store", media_id: str) -> list[str]:
-    rows = table(store).search().where(f"media_id = {_quote(media_id)}").select(["key"]).to_list()
+    rows = table(store).search().where(f"media_id = {quote(media_id)}").select(["key"]).to_list()
     return [r["key"] for r in rows]
 
 
@@ -120,11 +80,11 @@ def delete(store: "Store", media_id: str) -> None:
     """Forget a file's visual memories (the video's and its events')."""
     t = table(store)
     with store.lock:
-        t.delete(f"media_id = {_quote(media_id)}")
+        t.delete(f"media_id = {quote(media_id)}")
 
 
 def has(store: "Store", key: str) -> bool:
-    return bool(table(store).search().where(f"key = {_quote(key)}").select(["key"]).limit(1).to_list())
+    return bool(table(store).search().where(f"key = {quote(key)}").select(["key"]).limit(1).to_list())
 
 
 def load(store: "Store", key: str, *, model_id: str, budget: int) -> VisualMemory:
@@ -134,7 +94,7 @@ def load(store: "Store", key: str, *, model_id: str, budget: int) -> VisualMemor
     """
     import torch
 
-    rows = table(store).search().where(f"key = {_quote(key)}").limit(1).to_list()
+    rows = table(store).search().where(f"key = {quote(key)}").limit(1).to_list()
     if not rows:
         raise KeyError(f"no visual memory stored for {key!r}")
     r = rows[0]
@@ -179,36 +139,30 @@ class VisualAnswer:
     confidence: float  # probability of the answer's first token
 
 
-def budget_of(mem: "Memory") -> int:
-    return int(getattr(mem.settings, "visual_budget_tokens", DEFAULT_BUDGET_TOKENS))
-
-
-def encoder(mem: "Memory") -> StreamMemEncoder | None:
-    """The active profile's StreamMem encoder, or None (one log line) where the profile has no VLM."""
-    spec = mem.spec("caption")
+def encoder(spec: "ModelSpec", *, cache_dir: Path, device: str, budget: int,
+            chunk_frames: int) -> StreamMemEncoder | None:
+    """The StreamMem encoder over a profile's captioner, or None (one log line) where it is no VLM."""
     if spec.family != "hf-vlm":
-        if mem.settings.profile not in _said_skip:
-            _said_skip.add(mem.settings.profile)
+        if spec.name not in _said_skip:
+            _said_skip.add(spec.name)
             log.info(SKIP_MESSAGE)
         return None
-    vlm = load_vlm(spec, mem.settings.cache_dir, mem.settings.device)
-    return StreamMemEncoder(vlm, budget_of(mem),
-                            int(getattr(mem.settings, "visual_chunk_frames", DEFAULT_CHUNK_FRAMES)))
+    return StreamMemEncoder(load_vlm(spec, cache_dir, device), budget, chunk_frames)
 
 
-def _candidate_keys(mem: "Memory", episode_ids: Sequence[str]) -> list[str]:
+def _candidate_keys(store: "Store", episode_ids: Sequence[str]) -> list[str]:
     """Stored memories for some episodes, finest first: the episode's own (an event), its parent
     event's, then its file's."""
     out: list[str] = []
     for eid in episode_ids:
-        row = mem.store.episode(eid)
+        row = store.episode(eid)
         tries = [eid]
         if row is not None:
             tries += [row.get("parent_id") or "", row.get("media_id") or ""]
         else:  # episode ids are "<media id>:<scale>:<n>" (ingest/video.py)
             tries.append(eid.split(":", 1)[0])
         for key in tries:
-            if key and key not in out and has(mem.store, key):
+            if key and key not in out and has(store, key):
                 out.append(key)
                 break
         if len(out) >= MAX_MEMORIES:
@@ -216,25 +170,24 @@ def _candidate_keys(mem: "Memory", episode_ids: Sequence[str]) -> list[str]:
     return out
 
 
-def ask_visual(mem: "Memory", question: str, episode_ids: Sequence[str], *,
+def ask_visual(store: "Store", enc: StreamMemEncoder | None, question: str, episode_ids: Sequence[str], *,
                max_new_tokens: int = 32) -> VisualAnswer | None:
     """Ask the VLM `question` over the visual memories of the retrieved episodes; the most confident
     answer wins. None when the profile has no VLM or none of the episodes has a visual memory."""
     import torch
 
-    enc = encoder(mem)
     if enc is None:
         return None
     best: VisualAnswer | None = None
-    for key in _candidate_keys(mem, episode_ids):
+    for key in _candidate_keys(store, episode_ids):
         try:
-            memory = load(mem.store, key, model_id=enc.model_id, budget=enc.budget)
+            memory = load(store, key, model_id=enc.model_id, budget=enc.budget)
         except VisualMemoryError as e:
             log.warning("%s", e)
             continue
         text, logits = enc.answer(memory, question, max_new_tokens=max_new_tokens)
         confidence = float(torch.softmax(logits.float(), -1).max())
-        row = table(mem.store).search().where(f"key = {_quote(key)}").select(
+        row = table(store).search().where(f"key = {quote(key)}").select(
             ["media_id", "start_s", "end_s"]).limit(1).to_list()[0]
         answer = VisualAnswer(text=text, media_id=row["media_id"], key=key, times=memory.times,
                               start_s=float(row["start_s"]), end_s=float(row["end_s"]), confidence=confidence)

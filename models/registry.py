@@ -7,7 +7,6 @@ Loading goes through `models.load`, which dispatches on `ModelSpec.family`.
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -322,9 +321,3 @@ def resolve(role: Role, profile: str, overrides: dict[str, str] | None = None) -
     like = next((s for s in SPECS.values() if s.role == role and s.source.kind == "hub"), base)
     return local_spec(role, override, like)
 
-
-def installed_version(package: str) -> str | None:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return None

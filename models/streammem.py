@@ -27,7 +27,9 @@ kept tokens are re-rotated to positions 0..n-1 after each chunk, so a 10-hour vi
 positions past what the model was trained on; `positions="original"` keeps each token's first
 position and continues after the largest. Both give a cache the model reads as is.
 
-A leaf: imports only `models` and third-party packages.
+A leaf: imports only `models` and third-party packages. The module stays whole: the encoder, its
+merge and eviction steps and the re-rotation of positions are one algorithm whose parts share the
+cache layout, and are read and tested together.
 """
 
 from __future__ import annotations

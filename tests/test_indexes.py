@@ -11,7 +11,7 @@ import pytest
 
 from lifelog import indexes
 from lifelog.schema import Filters
-from lifelog.store import EPISODE_TABLE, episode_schema
+from lifelog.db import EPISODE_TABLE, episode_schema
 
 DIM = 32
 T0 = datetime(2020, 1, 1, tzinfo=timezone.utc)

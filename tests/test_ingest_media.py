@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from ingest.batch import BatchProgress, ingest_paths
-from ingest.pipeline import IngestOptions, ingest_file
+from ingest.options import IngestOptions
+from ingest.pipeline import ingest_file
 
 from _ingest_helpers import MEDIA, MemorySink, bomb_png, composed_clip, ffmpeg, needs_media
 

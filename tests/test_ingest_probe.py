@@ -5,17 +5,21 @@ from __future__ import annotations
 import os
 import shutil
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ingest.batch import discover
+from ingest.episodes import group_events, split_spans
 from ingest.errors import IngestError
+from ingest.frames import shot_boundaries
 from ingest.hashing import file_hash, hamming, phash
+from ingest.options import IngestOptions
 from ingest.photo import decode_photo
 from ingest.probe import probe
 from ingest.records import EpisodeRecord, Source
-from ingest.segment import consolidate, group_events, shot_boundaries, split_spans
+from ingest.sessions import consolidate
 
 from _ingest_helpers import MEDIA, bomb_png, needs_media
 
@@ -155,7 +159,7 @@ def test_consolidate_sessions_bursts_days():
     ]
     video = EpisodeRecord(episode_id="v:session:0", scale="session", kind="video", media_id="v",
                           start=photos[0].start, end=photos[0].start + timedelta(minutes=5))
-    out = consolidate(photos + [video], timezone(timedelta(hours=2)))
+    out = consolidate(photos + [video], timezone(timedelta(hours=2)), IngestOptions(home=Path("."), cache_dir=Path(".")))
     by_id = {e.episode_id: e for e in out}
     assert photos[1].duplicate_of == "m0:segment:0" and not photos[0].duplicate_of and not photos[2].duplicate_of
     assert photos[0].parent_id == photos[2].parent_id == "photos:m0" != photos[3].parent_id

@@ -29,6 +29,25 @@ def test_settings_precedence(tmp_path: Path) -> None:
     assert s.db_path == home / "lancedb" and s.cache_dir == home / "models"
 
 
+def test_every_ingest_and_agent_setting_can_be_set(tmp_path: Path) -> None:
+    """Ingestion's options come from an [ingest] table and LIFELOG_INGEST_*; the agent's cut-offs from
+    their own settings; each reaches the code that reads it."""
+    import lifelog
+
+    home = tmp_path / "lib"
+    home.mkdir()
+    (home / "config.toml").write_text('min_score = 0.4\n[ingest]\nframe_interval_s = 2.5\nphoto_session_km = 3\n')
+    s = load_settings(env={"LIFELOG_HOME": str(home), "LIFELOG_INGEST_OCR": "never", "LIFELOG_KEYWORD_FLOOR": "0.2"})
+    assert s.min_score == 0.4 and s.keyword_floor == 0.2 and s.sufficient_score == 0.5
+    opts = lifelog.Memory(s).ingest_options()
+    assert (opts.frame_interval_s, opts.photo_session_km, opts.ocr) == (2.5, 3.0, "never")
+    assert opts.home == home and opts.profile == s.profile
+    with pytest.raises(ValueError, match="unknown ingest setting 'fps'"):
+        load_settings({"ingest": {"fps": 3}}, env={"LIFELOG_HOME": str(home)})
+    with pytest.raises(ValueError, match="segment_max_s='long' is not a float"):
+        load_settings(env={"LIFELOG_HOME": str(home), "LIFELOG_INGEST_SEGMENT_MAX_S": "long"})
+
+
 def test_settings_errors_name_the_value(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="LIFELOG_TOP_K='many'"):
         load_settings(env={"LIFELOG_HOME": str(tmp_path), "LIFELOG_TOP_K": "many"})

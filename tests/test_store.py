@@ -11,6 +11,7 @@ import pytest
 from ingest.records import EpisodeRecord, FileResult, MediaRecord, Source
 from lifelog.schema import Filters
 from lifelog.store import Store, VectorColumn
+from lifelog.writer import FileWriter
 
 T0 = datetime(2025, 6, 14, 9, 0, tzinfo=timezone.utc)
 
@@ -43,7 +44,7 @@ def open_store(path: Path, dim: int = 8, model: str = "fake-a") -> Store:
 
 def test_write_known_and_search(tmp_path: Path) -> None:
     store = open_store(tmp_path)
-    store.write(make_file("m1", "/a/note.m4a", ["I left my keys on the kitchen table", "dinner with Sam at eight"]))
+    FileWriter(store).write(make_file("m1", "/a/note.m4a", ["I left my keys on the kitchen table", "dinner with Sam at eight"]))
     assert store.known("m1") is not None and store.known("m2") is None
     hits = store.text_search("keys")
     assert [h["episode_id"] for h in hits][:1] == ["m1:segment:0"]
@@ -55,7 +56,7 @@ def test_write_known_and_search(tmp_path: Path) -> None:
 
 def test_time_filter(tmp_path: Path) -> None:
     store = open_store(tmp_path)
-    store.write(make_file("m1", "/a/note.m4a", ["keys on the table"]))
+    FileWriter(store).write(make_file("m1", "/a/note.m4a", ["keys on the table"]))
     inside = Filters(start=T0 - timedelta(hours=1), end=T0 + timedelta(hours=1)).where("segment")
     outside = Filters(start=T0 + timedelta(days=1), end=T0 + timedelta(days=2)).where("segment")
     assert len(store.text_search("keys", where=inside)) == 1
@@ -74,8 +75,8 @@ def test_interrupted_write_leaves_nothing(tmp_path: Path) -> None:
 
 def test_changed_file_replaces_old_episodes(tmp_path: Path) -> None:
     store = open_store(tmp_path)
-    store.write(make_file("old", "/a/note.m4a", ["the old words"]))
-    store.write(make_file("new", "/a/note.m4a", ["the new words", "and more"]))
+    FileWriter(store).write(make_file("old", "/a/note.m4a", ["the old words"]))
+    FileWriter(store).write(make_file("new", "/a/note.m4a", ["the new words", "and more"]))
     assert store.known("old") is None
     assert {e["media_id"] for e in store.episodes()} == {"new"}
 
@@ -85,13 +86,13 @@ def test_failure_then_success(tmp_path: Path) -> None:
     store.write_failure(MediaRecord(media_id="x", path="/a/bad.mp4", kind="video", size_bytes=0, mtime=T0,
                                     error="file is empty (0 bytes)"))
     assert [m.error for m in store.all_media("status = 'failed'")] == ["file is empty (0 bytes)"]
-    store.write(make_file("good", "/a/bad.mp4", ["fixed"]))
+    FileWriter(store).write(make_file("good", "/a/bad.mp4", ["fixed"]))
     assert store.all_media("status = 'failed'") == []
 
 
 def test_model_change_recomputes_only_that_column(tmp_path: Path) -> None:
     store = open_store(tmp_path)
-    store.write(make_file("m1", "/a/n.m4a", ["one", "two"]))
+    FileWriter(store).write(make_file("m1", "/a/n.m4a", ["one", "two"]))
     image_before = [e["image_vector"] for e in store.episodes()]
     store = open_store(tmp_path, dim=16, model="fake-b")
     stale = store.stale_columns()
@@ -108,4 +109,4 @@ def test_model_change_recomputes_only_that_column(tmp_path: Path) -> None:
 def test_wrong_dimension_is_a_clear_error(tmp_path: Path) -> None:
     store = open_store(tmp_path)
     with pytest.raises(ValueError, match="reindex"):
-        store.write(make_file("m1", "/a/n.m4a", ["one"], dim=5))
+        FileWriter(store).write(make_file("m1", "/a/n.m4a", ["one"], dim=5))

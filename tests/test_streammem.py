@@ -166,7 +166,7 @@ print(json.dumps({{
 def test_ingest_and_ask_visual_tiny_profile(tmp_path, clip_frames, encoder):
     import lifelog
     from ingest.describe import ModelSet
-    from ingest.pipeline import IngestOptions
+    from ingest.options import IngestOptions
     from ingest.visual import encode_for_events, encode_for_video
     from lifelog import visual
 
@@ -182,11 +182,11 @@ def test_ingest_and_ask_visual_tiny_profile(tmp_path, clip_frames, encoder):
     assert max(events["m1:event:0"][2].times) < half <= min(events["m1:event:1"][2].times)
     assert visual.save_video(mem.store, "m1", video, events) == 3
 
-    answer = visual.ask_visual(mem, "What colour was the mug?", ["m1:segment:0"], max_new_tokens=4)
+    answer = visual.ask_visual(mem.store, mem.visual_encoder(), "What colour was the mug?", ["m1:segment:0"], max_new_tokens=4)
     assert answer is not None and isinstance(answer.text, str)
     assert answer.key == "m1" and answer.media_id == "m1" and 0.0 < answer.confidence <= 1.0
     assert answer.times and 0.0 <= min(answer.times) and max(answer.times) <= times[-1]
-    event = visual.ask_visual(mem, "What colour was the mug?", ["m1:event:1"], max_new_tokens=0)
+    event = visual.ask_visual(mem.store, mem.visual_encoder(), "What colour was the mug?", ["m1:event:1"], max_new_tokens=0)
     assert event is not None and event.key == "m1:event:1" and event.start_s == half
 
     visual.delete(mem.store, "m1")
@@ -218,7 +218,7 @@ def test_ingest_and_ask_visual_tiny_profile(tmp_path, clip_frames, encoder):
 def test_bundled_profile_skips_with_one_line(tmp_path, clip_frames, caplog):
     import lifelog
     from ingest.describe import ModelSet
-    from ingest.pipeline import IngestOptions
+    from ingest.options import IngestOptions
     from ingest.visual import encode_for_video
     from lifelog import visual
 
@@ -226,9 +226,9 @@ def test_bundled_profile_skips_with_one_line(tmp_path, clip_frames, caplog):
     mem = lifelog.open(tmp_path / "home", profile="bundled")
     opts = IngestOptions(home=mem.settings.home, cache_dir=mem.settings.cache_dir, profile="bundled")
     caplog.set_level(logging.INFO)
-    visual._said_skip.discard("bundled")
-    assert visual.ask_visual(mem, "what colour was the mug?", ["m1:segment:0"]) is None
-    assert visual.ask_visual(mem, "and the kettle?", ["m1:segment:0"]) is None
+    visual._said_skip.clear()
+    assert visual.ask_visual(mem.store, mem.visual_encoder(), "what colour was the mug?", ["m1:segment:0"]) is None
+    assert visual.ask_visual(mem.store, mem.visual_encoder(), "and the kettle?", ["m1:segment:0"]) is None
     lines = [r.getMessage() for r in caplog.records if "visual memory skipped" in r.getMessage()]
     assert lines == [SKIP_MESSAGE]
     assert encode_for_video(frames, times, opts, ModelSet(opts)) is None

@@ -20,8 +20,14 @@ from PIL import Image
 
 import lifelog
 from ingest.records import EpisodeRecord, FileResult, MediaRecord, Source
-from ui.app import (add_folder, ask, build_app, can_search_by_image, make_context, open_day, open_evidence, open_session,
-                    people_view, poll, save_name, search, select_person, timeline_days)
+from ui.app import build_app
+from ui.context import make_context
+from ui.evidence import open_evidence
+from ui.tabs.ask import ask
+from ui.tabs.library import add_folder, poll
+from ui.tabs.people import people_view, save_name, select_person
+from ui.tabs.search import can_search_by_image, search
+from ui.tabs.timeline import open_day, open_session, timeline_days
 from ui.views import answer_markdown, progress_html
 
 SAMPLE_MEDIA = Path(__file__).resolve().parents[1] / "sample_media"
@@ -80,9 +86,9 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> tuple[lifelog.Memory, P
                         text="a voice note and a photo of coffee")
     for e in [*segs, session, photo_seg, photo_session, day]:
         e.text_vector = embed.embed([e.text])[0]
-    mem.store.write(FileResult(MediaRecord(media_id=aid, path=str(audio), kind="audio", size_bytes=audio.stat().st_size,
+    mem.writer.write(FileResult(MediaRecord(media_id=aid, path=str(audio), kind="audio", size_bytes=audio.stat().st_size,
                                            mtime=T0, captured_at=T0, duration_s=15.0), segs + [session]))
-    mem.store.write(FileResult(MediaRecord(media_id=pid, path=str(photo), kind="photo", size_bytes=photo.stat().st_size,
+    mem.writer.write(FileResult(MediaRecord(media_id=pid, path=str(photo), kind="photo", size_bytes=photo.stat().st_size,
                                            mtime=T0, captured_at=photo_seg.start, thumbnail=f"thumbs/{pid}/thumb.jpg"),
                                [photo_seg]))
     mem.store.add_episodes([photo_session, day])
@@ -189,12 +195,12 @@ def test_a_real_file_converts_for_the_browser(library: tuple[lifelog.Memory, Pat
     src = tmp_path / "pool.avi"
     shutil.copyfile(shared_media / "video" / "pool_vacuum_firstperson_narrated_mmaction2.avi", src)
     vid = "v" * 32
-    mem.store.write(FileResult(MediaRecord(media_id=vid, path=str(src), kind="video", size_bytes=src.stat().st_size,
+    mem.writer.write(FileResult(MediaRecord(media_id=vid, path=str(src), kind="video", size_bytes=src.stat().st_size,
                                            mtime=T0, captured_at=T0, codec="mpeg4"), []))
     ctx = make_context(mem, tmp_path / "staged")
     out = ctx.media.media(vid)
     assert out.suffix == ".mp4" and out.stat().st_size > 10_000 and b"ftyp" in out.read_bytes()[:16]
-    mem.store.forget(vid)
+    mem.forget(vid)
 
 
 # --- a real sample day, ingested with the bundled profile (image embedding, speech, places) --------

@@ -23,7 +23,7 @@ def test_video_gets_a_visual_memory_the_agent_reads(shared_media: Path, tmp_path
     assert report.ingested == 1 and report.failed == []
     (media,) = mem.store.all_media("status = 'ok'")
     assert visual.has(mem.store, media.media_id)
-    stored = visual.load(mem.store, media.media_id, model_id=visual.encoder(mem).model_id, budget=64)
+    stored = visual.load(mem.store, media.media_id, model_id=mem.visual_encoder().model_id, budget=64)
     assert 0 < stored.n_tokens <= 64
     answer = mem.ask("what colour was the mug in the video?")
     rounds = [s for s in answer.steps if s.memory == "visual"]
@@ -36,4 +36,4 @@ def test_video_gets_a_visual_memory_the_agent_reads(shared_media: Path, tmp_path
 
 def test_bundled_profile_skips_visual_memory(tmp_path: Path) -> None:
     mem = lifelog.open(tmp_path / "home")
-    assert visual.encoder(mem) is None
+    assert mem.visual_encoder() is None

@@ -14,10 +14,11 @@ from typing import Any, Sequence
 from urllib.parse import quote
 
 import lifelog
-from lifelog.schema import local_time
+from lifelog.schema import KIND_NAMES as MEDIA_KIND_NAMES, local_time
 
 SEP = " \u00b7 "
-KIND_NAMES = {"audio": "recording", "video": "video", "photo": "photo", "mixed": "mixed"}
+# a media kind in words; "mixed" is a timeline episode spanning several kinds
+KIND_NAMES = {**MEDIA_KIND_NAMES, "mixed": "mixed"}
 # the agent's evidence label, "photo Sat 14 Jun 2025, 09:42 at Lisbon, Portugal: CAFÉ AURORA": the viewer
 # already shows kind, time and place above the snippet, so only the words after the colon are kept
 LABEL_PREFIX = re.compile(r"^\w+ \w{3} \d{1,2} \w{3} \d{4}, \d{1,2}:\d{2}(?: at [^:]+)?: ")
@@ -221,7 +222,7 @@ def answer_markdown(answer: lifelog.Answer) -> str:
 
 
 def person_caption(p: Any) -> str:
-    """The line under a face: who, how often, when last seen (a `lifelog.semantic.Person`)."""
+    """The line under a face: who, how often, when last seen (a person from `Memory.people`)."""
     n = f"{p.n_faces} face{'s' * (p.n_faces != 1)}"
     last = f"last seen {when(p.last_seen)}" if p.last_seen else "never dated"
     return SEP.join([p.label, n, last])

@@ -1,0 +1,87 @@
+"""Ingestion settings (`IngestOptions`) and the path and time helpers every stage shares.
+
+The lowest layer of `ingest/`: imports only the standard library, so settings and the library's
+clock can be read on cold paths (the CLI, the UI) without loading a decoder or a model.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    # library home: thumbnails and keyframes go under home/"thumbs"/<media_id>/
+    home: Path
+    # model cache (pulled weights, joined model files)
+    cache_dir: Path
+    # which model per role (models.registry.PROFILE_SPECS): bundled, full or tiny
+    profile: str = "bundled"
+    # role -> registry name or local path, as (role, value) pairs so the options stay hashable
+    model_overrides: tuple[tuple[str, str], ...] = ()
+    device: str = "cpu"
+    # files ingested at once; decoders and models release the GIL, so threads use the cores
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    # video sampling: "auto" decodes only the I-frames where the encoder put them often enough
+    # (iframe_gap_max_s, median); "frames" always samples every frame_interval_s (slower, ~decode-all)
+    video_decode: str = "auto"
+    iframe_gap_max_s: float = 10.0
+    # seconds between sampled video frames for change detection (1 fps: 27x realtime decode on 2 cores)
+    frame_interval_s: float = 1.0
+    # short side (px) of the frames used for change detection; change is coarse, small is enough
+    change_short_side: int = 160
+    # HSV-histogram Bhattacharyya distance between consecutive samples that marks a hard cut
+    shot_threshold: float = 0.45
+    # distance from the last keyframe that earns a new keyframe inside a shot (the scene moved)
+    keyframe_change: float = 0.25
+    # one keyframe at least this often inside a static shot (seconds)
+    keyframe_every_s: float = 15.0
+    # cap on keyframes per minute of video, whatever the motion (bounds model time per hour)
+    max_keyframes_per_min: int = 12
+    # long shots are cut into segments of at most this many seconds
+    segment_max_s: float = 30.0
+    # OCR gating: "auto" runs OCR only where a cheap stroke test finds likely text; "always"; "never"
+    ocr: str = "auto"
+    # an event (minutes) ends at a pause in speech this long, or at a big visual change ...
+    event_gap_s: float = 20.0
+    # ... and never grows past this many seconds
+    event_max_s: float = 240.0
+    # photos closer than this in time (s) and distance (km) form one session (an outing, a burst)
+    photo_session_gap_s: float = 3600.0
+    photo_session_km: float = 1.0
+    # near-duplicate photos: phash Hamming distance at most this, taken within burst_window_s
+    burst_phash_distance: int = 10
+    burst_window_s: float = 60.0
+    # JPEG sizes (long side, px): thumbnails for lists, keyframes to recompute image vectors later
+    thumb_px: int = 384
+    # StreamMem visual memory (profiles with a VLM): tokens kept per video/event, frames per chunk
+    visual_budget_tokens: int = 512
+    visual_chunk_frames: int = 8
+    keyframe_px: int = 448
+
+
+def thumbs_dir(opts: IngestOptions, media_id: str) -> Path:
+    """Where a file's thumbnail, keyframes and face crops go."""
+    return Path(opts.home) / "thumbs" / media_id
+
+
+def rel_to_home(opts: IngestOptions, path: Path) -> str:
+    """A path under the library home as stored in records (relative, forward slashes)."""
+    return path.relative_to(opts.home).as_posix()
+
+
+def local_time(ts: datetime, offset_min: int | None = None) -> datetime:
+    """A time as the camera's clock showed it: in its UTC offset (minutes) when known, else this machine's zone."""
+    if offset_min is not None:
+        return ts.astimezone(timezone(timedelta(minutes=offset_min)))
+    return ts.astimezone()
+
+
+def utc(dt: datetime | None) -> datetime | None:
+    """A time in UTC: a naive one is taken to be UTC already, an aware one is converted; None stays None."""
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)

@@ -1,0 +1,218 @@
+"""The library's database: one LanceDB connection, the writers' lock, and every table's schema.
+
+Tables (one schema function each, below):
+- media: one row per file; the row with status "ok" is the commit marker of a file's write.
+- episodes: every time scale (segment, event, session, day), with text and image vectors whose
+  Arrow field metadata names the model that filled them.
+- faces, people, visits, things: semantic memory (lifelog/semantic/).
+- visual_memory: StreamMem KV caches per video and event (lifelog/visual.py).
+
+Stores of each kind sit on a `Database` and open their tables through `Database.table`, which
+creates a missing table with its schema (safe when two threads race to create it).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+import lancedb
+import pyarrow as pa
+
+MEDIA_TABLE = "media"
+EPISODE_TABLE = "episodes"
+FACES_TABLE = "faces"
+PEOPLE_TABLE = "people"
+VISITS_TABLE = "visits"
+THINGS_TABLE = "things"
+VISUAL_TABLE = "visual_memory"
+TS = pa.timestamp("us", tz="UTC")
+FACE_DIM = 128
+
+
+def media_schema() -> pa.Schema:
+    return pa.schema([
+        pa.field("media_id", pa.string(), nullable=False),
+        pa.field("path", pa.string()),
+        pa.field("kind", pa.string()),
+        pa.field("size_bytes", pa.int64()),
+        pa.field("mtime", TS),
+        pa.field("status", pa.string()),
+        pa.field("error", pa.string()),
+        pa.field("captured_at", TS),
+        pa.field("time_source", pa.string()),
+        pa.field("utc_offset_min", pa.int32()),
+        pa.field("duration_s", pa.float64()),
+        pa.field("width", pa.int32()),
+        pa.field("height", pa.int32()),
+        pa.field("rotation", pa.int32()),
+        pa.field("lat", pa.float64()),
+        pa.field("lon", pa.float64()),
+        pa.field("altitude", pa.float64()),
+        pa.field("device", pa.string()),
+        pa.field("codec", pa.string()),
+        pa.field("has_audio", pa.bool_()),
+        pa.field("thumbnail", pa.string()),
+        pa.field("ingested_at", TS),
+        pa.field("models", pa.string()),  # "role=model;..." of the models that made its episodes
+    ])
+
+
+def vector_field(name: str, dim: int, model: str) -> pa.Field:
+    return pa.field(name, pa.list_(pa.float32(), dim), metadata={"model": model, "dim": str(dim)})
+
+
+def episode_schema(text_dim: int, text_model: str, image_dim: int, image_model: str) -> pa.Schema:
+    source = pa.struct([("media_id", pa.string()), ("start_s", pa.float64()), ("end_s", pa.float64())])
+    return pa.schema([
+        pa.field("episode_id", pa.string(), nullable=False),
+        pa.field("scale", pa.string()),
+        pa.field("kind", pa.string()),
+        pa.field("start", TS),
+        pa.field("end", TS),
+        pa.field("media_id", pa.string()),
+        pa.field("offset_start", pa.float64()),
+        pa.field("offset_end", pa.float64()),
+        pa.field("parent_id", pa.string()),
+        pa.field("sources", pa.list_(source)),
+        pa.field("title", pa.string()),
+        pa.field("caption", pa.string()),
+        pa.field("transcript", pa.string()),
+        pa.field("ocr", pa.string()),
+        pa.field("tags", pa.list_(pa.string())),
+        pa.field("people", pa.list_(pa.string())),
+        pa.field("place", pa.string()),
+        pa.field("lat", pa.float64()),
+        pa.field("lon", pa.float64()),
+        pa.field("text", pa.string()),
+        vector_field("text_vector", text_dim, text_model),
+        pa.field("has_image", pa.bool_()),
+        vector_field("image_vector", image_dim, image_model),
+        pa.field("keyframe", pa.string()),
+        pa.field("thumbnail", pa.string()),
+        pa.field("phash", pa.string()),
+        pa.field("duplicate_of", pa.string()),
+    ])
+
+
+def faces_schema() -> pa.Schema:
+    return pa.schema([
+        pa.field("face_id", pa.string(), nullable=False),
+        pa.field("media_id", pa.string()),
+        pa.field("episode_id", pa.string()),
+        pa.field("time", TS),
+        pa.field("offset_s", pa.float64()),
+        pa.field("box", pa.list_(pa.float32(), 4)),
+        pa.field("score", pa.float32()),
+        pa.field("embedding", pa.list_(pa.float32(), FACE_DIM)),
+        pa.field("crop", pa.string()),
+        pa.field("person_id", pa.string()),  # "" until consolidation assigns one
+    ])
+
+
+def people_schema() -> pa.Schema:
+    return pa.schema([
+        pa.field("person_id", pa.string(), nullable=False),
+        pa.field("name", pa.string()),
+        pa.field("hidden", pa.bool_()),
+        pa.field("n_faces", pa.int64()),
+        pa.field("centroid", pa.list_(pa.float32(), FACE_DIM)),
+        pa.field("first_seen", TS),
+        pa.field("last_seen", TS),
+        pa.field("cover", pa.string()),
+    ])
+
+
+def visits_schema() -> pa.Schema:
+    return pa.schema([
+        pa.field("visit_id", pa.string(), nullable=False),
+        pa.field("place", pa.string()),
+        pa.field("lat", pa.float64()),
+        pa.field("lon", pa.float64()),
+        pa.field("start", TS),
+        pa.field("end", TS),
+        pa.field("n_points", pa.int64()),
+        pa.field("media_ids", pa.list_(pa.string())),
+        pa.field("keywords", pa.string()),
+    ])
+
+
+def things_schema() -> pa.Schema:
+    return pa.schema([
+        pa.field("thing", pa.string()),
+        pa.field("source", pa.string()),
+        pa.field("time", TS),
+        pa.field("place", pa.string()),
+        pa.field("evidence", pa.string()),
+        pa.field("episode_id", pa.string()),
+        pa.field("media_id", pa.string()),
+        pa.field("offset_s", pa.float64()),
+        pa.field("valid_from", TS),
+        pa.field("valid_to", TS),
+    ])
+
+
+def visual_schema() -> pa.Schema:
+    return pa.schema([
+        pa.field("key", pa.string(), nullable=False),  # media id (video) or episode id (event)
+        pa.field("media_id", pa.string()),
+        pa.field("episode_id", pa.string()),
+        pa.field("scope", pa.string()),  # video or event
+        pa.field("start_s", pa.float64()),
+        pa.field("end_s", pa.float64()),
+        pa.field("model_id", pa.string()),
+        pa.field("budget", pa.int32()),
+        pa.field("n_layers", pa.int32()),
+        pa.field("n_kv_heads", pa.int32()),
+        pa.field("head_dim", pa.int32()),
+        pa.field("dtype", pa.string()),
+        pa.field("n_tokens", pa.int32()),
+        pa.field("frames_seen", pa.int32()),
+        pa.field("tokens_seen", pa.int64()),
+        pa.field("next_position", pa.int64()),
+        pa.field("positions_mode", pa.string()),
+        pa.field("positions", pa.list_(pa.int64())),
+        pa.field("token_times", pa.list_(pa.float64())),
+        pa.field("frame_starts", pa.list_(pa.float64())),
+        pa.field("frame_ends", pa.list_(pa.float64())),
+        pa.field("keys", pa.large_binary()),
+        pa.field("keys_shape", pa.list_(pa.int32())),
+        pa.field("values", pa.large_binary()),
+        pa.field("values_shape", pa.list_(pa.int32())),
+        pa.field("created_at", TS),
+    ])
+
+
+# the tables whose schema does not depend on the active models (episodes' vector sizes do)
+SCHEMAS: dict[str, Callable[[], pa.Schema]] = {
+    MEDIA_TABLE: media_schema, FACES_TABLE: faces_schema, PEOPLE_TABLE: people_schema,
+    VISITS_TABLE: visits_schema, THINGS_TABLE: things_schema, VISUAL_TABLE: visual_schema,
+}
+
+
+class Database:
+    """One LanceDB database (a folder) and the lock its writers in this process share."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.connection = lancedb.connect(str(self.path))
+        # every writer (episodes, semantic and visual memory) holds it, so one write finishes before the next
+        self.lock = threading.RLock()
+
+    def table_names(self) -> list[str]:
+        result = self.connection.list_tables()
+        return list(getattr(result, "tables", result))
+
+    def has_table(self, name: str) -> bool:
+        return name in self.table_names()
+
+    def table(self, name: str, schema: pa.Schema | None = None) -> Any:
+        """A table, created empty with its schema (`SCHEMAS`, or the one given) when missing."""
+        if name not in self.table_names():
+            try:
+                self.connection.create_table(name, schema=schema if schema is not None else SCHEMAS[name]())
+            except ValueError:  # another thread created it meanwhile
+                pass
+        return self.connection.open_table(name)

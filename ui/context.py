@@ -1,0 +1,26 @@
+"""The app's `Context`: what every handler takes first (the memory, the staged media, the ingestor)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import lifelog
+from ui.jobs import Ingestor
+from ui.media import MediaCache
+
+
+@dataclass
+class Context:
+    """What every handler needs: the memory, the staged media, the ingestion runner."""
+
+    mem: lifelog.Memory
+    media: MediaCache
+    ingestor: Ingestor
+
+
+def make_context(mem: lifelog.Memory, media_root: str | Path | None = None) -> Context:
+    return Context(mem=mem, media=MediaCache(mem, media_root), ingestor=Ingestor(mem))
+
+
+__all__ = ["Context", "make_context"]

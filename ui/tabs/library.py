@@ -1,0 +1,126 @@
+"""The Library tab: add a folder or drop files, watch ingestion's progress, see what is in memory
+and which files failed. Ingestion runs in the background (`ui.jobs`); a timer polls it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+
+import gradio as gr
+
+from ui.context import Context
+from ui.views import progress_html, status_html
+
+
+def add_folder(ctx: Context, folder: str) -> tuple[str, gr.Timer]:
+    folder = (folder or "").strip()
+    if not folder:
+        raise gr.Error("Type the path of a folder, e.g. ~/Pictures/2025")
+    path = Path(folder).expanduser()
+    if not path.exists():
+        raise gr.Error(f"No such file or folder: {path}. Type its full path, e.g. /home/you/Pictures")
+    return _start(ctx, [path])
+
+
+def add_files(ctx: Context, files: list[str] | None) -> tuple[str, gr.Timer]:
+    """Uploaded files are copied into <home>/uploads first: gradio's upload folder is temporary."""
+    if not files:
+        raise gr.Error("Drop one or more photos, videos or recordings first.")
+    dest = Path(ctx.mem.settings.home) / "uploads" / datetime.now().strftime("%Y-%m-%d")
+    dest.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for f in files:
+        src = Path(f if isinstance(f, str) else getattr(f, "name", str(f)))
+        target = dest / src.name
+        if target.exists() and target.stat().st_size != src.stat().st_size:
+            target = dest / f"{src.stem}-{int(time.time())}{src.suffix}"
+        shutil.copyfile(src, target)
+        copied.append(target)
+    return _start(ctx, copied)
+
+
+def _start(ctx: Context, paths: list[Path]) -> tuple[str, gr.Timer]:
+    try:
+        job = ctx.ingestor.start(paths)
+    except RuntimeError as e:
+        raise gr.Error(str(e)) from e
+    return progress_html(job), gr.Timer(active=True)
+
+
+def stop_ingest(ctx: Context) -> str:
+    job = ctx.ingestor.job
+    if job and job.running:
+        job.stop.set()
+    return progress_html(job)
+
+
+def failures_table(ctx: Context) -> list[list[str]]:
+    rows = {path: reason for path, reason in ctx.mem.failures()}
+    job = ctx.ingestor.job
+    if job and job.report:
+        rows.update({str(p): r for p, r in job.report.failed})
+    return [[p, r] for p, r in sorted(rows.items())]
+
+
+def poll(ctx: Context) -> tuple[str, list[list[str]], str, gr.Timer]:
+    """The timer's tick: progress while running; status and failures refresh, and the timer stops, at the end."""
+    job = ctx.ingestor.job
+    running = bool(job and job.running)
+    return progress_html(job), failures_table(ctx), status_html(ctx.mem.status()), gr.Timer(active=running)
+
+
+def refresh_library(ctx: Context) -> tuple[str, list[list[str]], str]:
+    return progress_html(ctx.ingestor.job), failures_table(ctx), status_html(ctx.mem.status())
+
+
+@dataclass
+class LibraryTab:
+    """What the page wires from outside the tab: the outputs of `refresh_library`, filled on load."""
+
+    progress: gr.HTML
+    failures: gr.Dataframe
+    status: gr.HTML
+
+    @property
+    def refreshed(self) -> list[gr.components.Component]:
+        """The outputs of `refresh_library`, in its order."""
+        return [self.progress, self.failures, self.status]
+
+
+def build(ctx: Context) -> LibraryTab:
+    """The Library tab, inside the page's `gr.Tabs`: handlers return at once, a timer polls the job."""
+    with gr.Tab("Library", id="library") as library_tab:
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                folder = gr.Textbox(label="Add a folder", placeholder="/home/you/Pictures/2025",
+                                    elem_id="ll-folder")
+                with gr.Row():
+                    add_btn = gr.Button("Add folder", variant="primary", elem_id="ll-add")
+                    stop_btn = gr.Button("Stop", variant="stop")
+            with gr.Column(scale=2):
+                uploads = gr.File(label="Or drop files", file_count="multiple", height=120)
+                upload_btn = gr.Button("Add these files")
+        progress = gr.HTML(progress_html(None), elem_id="ll-progress")
+        gr.Markdown("### In memory")
+        status = gr.HTML(elem_id="ll-status")
+        failures = gr.Dataframe(headers=["File", "Why it could not be read"], label="Files that failed",
+                                interactive=False, wrap=True, elem_id="ll-failures")
+        timer = gr.Timer(1.0, active=False)
+
+    tab = LibraryTab(progress=progress, failures=failures, status=status)
+    add_btn.click(partial(add_folder, ctx), folder, [progress, timer])
+    folder.submit(partial(add_folder, ctx), folder, [progress, timer])
+    upload_btn.click(partial(add_files, ctx), uploads, [progress, timer])
+    stop_btn.click(partial(stop_ingest, ctx), None, progress)
+    timer.tick(partial(poll, ctx), None, [progress, failures, status, timer])
+    library_tab.select(partial(refresh_library, ctx), None, tab.refreshed)
+    return tab
+
+
+__all__ = ["LibraryTab", "add_files", "add_folder", "build", "failures_table", "poll", "refresh_library",
+           "stop_ingest"]
