@@ -4,7 +4,8 @@ Imports point one way: a module imports only modules of lower layers (LAYERS bel
 its own layer or above, also not inside a function or under TYPE_CHECKING. Lowest first:
 
     errors, options, places    the standard library only: the error, the settings and clock, place names, distance
-    records, hashing           what ingestion produces; content and perceptual hashes (no ingest imports)
+    records, hashing, times    what ingestion produces; content and perceptual hashes; capture times
+                               checked before they are believed (imports only the layer below)
     probe, describe            what a file is before decoding; the picture models (tags, OCR, faces, vectors)
     speech, frames, visual     sound -> words with times; video frames -> keyframes and cuts; StreamMem memory
     episodes                   one file's episode tree (segments, events, session), summaries, episode text
@@ -17,7 +18,7 @@ This package imports nothing at import time: import the module you need.
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "options", "places"),
-    ("records", "hashing"),
+    ("records", "hashing", "times"),
     ("probe", "describe"),
     ("speech", "frames", "visual"),
     ("episodes",),

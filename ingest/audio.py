@@ -17,7 +17,7 @@ import numpy as np
 from ingest.describe import ModelSet, Stopwatch, compose_caption
 from ingest.episodes import build_episodes, clock, summarise
 from ingest.errors import IngestError
-from ingest.options import IngestOptions
+from ingest.options import IngestOptions, path_text
 from ingest.records import EpisodeRecord, MediaRecord, Source
 from ingest.speech import transcribe_audio
 from models.speech import decode_audio
@@ -70,7 +70,7 @@ def ingest_audio(path: Path, media: MediaRecord, opts: IngestOptions, ms: ModelS
             stereo = _stereo(path)
             mono = None if stereo else decode_audio(path)
         except ValueError as e:
-            raise IngestError(f"{os.fsdecode(path)}: the sound cannot be decoded ({e}); the file may be truncated") from e
+            raise IngestError(f"{path_text(path)}: the sound cannot be decoded ({e}); the file may be truncated") from e
     if stereo:
         parts = []
         for ch, audio in enumerate(stereo):

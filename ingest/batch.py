@@ -4,14 +4,22 @@
     >>> report.ingested, report.skipped, report.failed
 
 Idempotent: a file is identified by its content hash, so a second run does no model work, and a
-renamed file is only re-pointed (`sink.note_path`). One bad file never stops the batch: it is
-recorded with `sink.write_failure` and listed in the report with its reason.
+renamed file is only re-pointed (`sink.note_path`). One bad file never stops the batch: whatever
+goes wrong with it (probe, decoding, models, storing), it is recorded with `sink.write_failure` and
+listed in the report with a one-line reason. A file that changes while it is read is read again
+once, then failed. Paths that discovery cannot take (a broken link, a link loop, an unreadable
+folder, a named pipe called x.mp4) are listed in `report.failed` too; hidden files and other file
+types in `report.ignored`. Paths in reports and records are `options.path_text` (valid UTF-8).
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import re
+import shutil
+import stat
 import threading
 import time
 from collections import defaultdict
@@ -24,9 +32,9 @@ from typing import Callable, Iterable
 from ingest.describe import ModelSet
 from ingest.errors import IngestError
 from ingest.hashing import file_hash
-from ingest.options import IngestOptions
+from ingest.options import IngestOptions, clean_text, from_timestamp, path_text, text_path, thumbs_dir
 from ingest.pipeline import ingest_file
-from ingest.probe import AUDIO_EXTS, SUPPORTED_EXTS, VIDEO_EXTS, probe
+from ingest.probe import AUDIO_EXTS, SUPPORTED_EXTS, VIDEO_EXTS, not_regular, probe
 from ingest.records import FileResult, MediaRecord, Sink
 
 log = logging.getLogger(__name__)
@@ -48,42 +56,114 @@ class BatchReport:
     ingested: int = 0
     skipped: int = 0  # already known by content hash
     moved: int = 0  # known content at a new path (counted in skipped too)
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    # (path, reason): files that could not be ingested, and paths discovery could not take
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    # (path, reason): passed over on purpose: hidden, not a media type, a second link to a folder
+    ignored: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
     # summed seconds per stage over all files (probe, decode, tags, speech, ...)
     timings: dict[str, float] = field(default_factory=dict)
     media_seconds: float = 0.0
 
 
-def discover(paths: Iterable[Path | str]) -> list[Path]:
-    """Every supported media file under the given files and folders, sorted, without duplicates.
+def discover(paths: Iterable[Path | str], problems: list[tuple[str, str]] | None = None,
+             ignored: list[tuple[str, str]] | None = None) -> list[Path]:
+    """Every supported media file under the given files and folders (absolute), without duplicates,
+    each folder's files in name order before its subfolders.
 
-    Hidden files and folders (".name") are skipped. Names are handled as bytes-safe str
-    (os.fsdecode's surrogateescape), so a name with invalid UTF-8 survives the round trip.
+    Links to files and folders are followed; a link back to a folder it is in (a loop) is not.
+    `problems` gets (path, reason) for what cannot be taken (a broken link, a link loop, an
+    unreadable folder, a named pipe or device with a media name, a given file of another type);
+    `ignored` for what is passed over on purpose (hidden ".name" files and folders, other file
+    types, a second link to a folder already walked). Names that are not UTF-8 survive (os.fsdecode's
+    surrogateescape); the reported paths are `path_text`.
     """
     seen: set[Path] = set()
     out: list[Path] = []
+    walked: set[tuple[int, int]] = set()  # (device, inode) of every folder walked
+    links: list[tuple[Path, os.stat_result]] = []  # linked folders, walked after the real ones
 
-    def add(p: Path) -> None:
-        if p.suffix.lower() in SUPPORTED_EXTS and not p.name.startswith(".") and p not in seen:
+    def note(into: list[tuple[str, str]] | None, p: Path, reason: str) -> None:
+        if into is not None:
+            into.append((path_text(p), reason))
+
+    def add(p: Path, st: os.stat_result, explicit: bool) -> None:
+        ext = p.suffix.lower()
+        what = not_regular(st.st_mode)
+        if ext not in SUPPORTED_EXTS:
+            note(problems if explicit else ignored, p, f"not a photo, video or recording type ({ext or 'no extension'})")
+        elif what:
+            note(problems, p, f"not a photo, video or recording: it is {what}, not a regular file")
+        elif p not in seen:  # hidden names never get here from a walk; given explicitly, they are taken
             seen.add(p)
             out.append(p)
 
+    def walk(top: Path, top_st: os.stat_result) -> None:
+        stack = [(top, top_st)]
+        while stack:
+            folder, fst = stack.pop()
+            if (fst.st_dev, fst.st_ino) in walked:
+                note(ignored, folder, "a link to a folder already included")
+                continue
+            walked.add((fst.st_dev, fst.st_ino))
+            try:
+                with os.scandir(folder) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError as e:
+                note(problems, folder, f"cannot open the folder ({e.strerror or e}); the files in it were not ingested")
+                continue
+            subfolders = []
+            for entry in entries:
+                p = Path(entry.path)
+                if entry.name.startswith("."):
+                    note(ignored, p, "hidden")
+                    continue
+                st, why = _stat(p)
+                if st is None:
+                    note(problems, p, why)
+                elif not stat.S_ISDIR(st.st_mode):
+                    add(p, st, explicit=False)
+                elif not entry.is_symlink():
+                    subfolders.append((p, st))
+                elif _inside(folder, p):
+                    note(problems, p, f"a link loop: it points to {path_text(os.path.realpath(p))}, a folder it is in")
+                else:
+                    links.append((p, st))
+            stack.extend(reversed(subfolders))
+
     for raw in paths:
-        root = Path(os.fsdecode(raw)).expanduser()
-        if root.is_file():
-            add(root)  # given explicitly: taken even if hidden
-            continue
-        if not root.is_dir():
-            log.warning("%s: no such file or folder", os.fsdecode(root))
-            continue
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for name in sorted(filenames):
-                p = Path(dirpath) / name
-                if p.is_file():
-                    add(p)
+        root = Path(os.fsdecode(raw)).expanduser().absolute()
+        st, why = _stat(root)
+        if st is None:
+            note(problems, root, why)
+        elif stat.S_ISDIR(st.st_mode):
+            walk(root, st)
+        else:
+            add(root, st, explicit=True)
+    while links:
+        walk(*links.pop(0))
     return out
+
+
+def _stat(p: Path) -> tuple[os.stat_result | None, str]:
+    """The stat of what a path points to, or None and why not (a broken link, a loop, no access)."""
+    try:
+        return os.stat(p), ""
+    except OSError as e:
+        if os.path.islink(p):
+            if e.errno == errno.ELOOP:
+                return None, "a link loop: the link points (through other links) back to itself"
+            if isinstance(e, FileNotFoundError):
+                return None, f"a broken link: its target {path_text(os.readlink(p))} does not exist"
+        if isinstance(e, FileNotFoundError):
+            return None, "no such file or folder"
+        return None, f"cannot read it ({e.strerror or e})"
+
+
+def _inside(folder: Path, link: Path) -> bool:
+    """Whether a link to a folder points to `folder` or to a folder above it (walking it would loop)."""
+    target, here = os.path.realpath(link), os.path.realpath(folder)
+    return here == target or here.startswith(target.rstrip(os.sep) + os.sep)
 
 
 def _media_seconds(media: MediaRecord) -> float:
@@ -95,17 +175,53 @@ def _failed_record(path: Path, reason: str, media: MediaRecord | None) -> MediaR
     kind = media.kind if media else "video" if ext in VIDEO_EXTS else "audio" if ext in AUDIO_EXTS else "photo"
     try:
         st = path.stat()
-        size, mtime = st.st_size, datetime.fromtimestamp(st.st_mtime, timezone.utc)
+        size, mtime, regular = st.st_size, from_timestamp(st.st_mtime), stat.S_ISREG(st.st_mode)
     except OSError:
-        size, mtime = 0, datetime.now(timezone.utc)
+        size, mtime, regular = 0, None, False
     media_id = media.media_id if media else ""
-    if not media_id:
+    if not media_id and regular:  # never open a named pipe: it would wait for a writer forever
         try:
             media_id = file_hash(path)
         except OSError:
             media_id = ""
-    return MediaRecord(media_id=media_id, path=os.fsdecode(path.absolute()), kind=kind, size_bytes=size, mtime=mtime,
-                       status="failed", error=reason)
+    return MediaRecord(media_id=media_id, path=path_text(path.absolute()), kind=kind, size_bytes=size,
+                       mtime=mtime or datetime.now(timezone.utc), status="failed", error=reason)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+CHANGED = ("the file changed while it was read (it is still being copied, synced or edited); "
+           "ingest it again once it is complete")
+
+
+def one_line(reason: str, limit: int = 600) -> str:
+    """A reason for the report and the record: valid UTF-8, on one line, of bounded length."""
+    text = _CONTROL.sub(lambda m: repr(m[0])[1:-1], clean_text(reason).strip())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _unexpected(path: Path, e: BaseException, what: str = "unexpected error") -> str:
+    """A one-line reason for an error nobody foresaw; the traceback goes to the debug log only."""
+    log.warning("%s: %s %s: %s", path_text(path), what, type(e).__name__, one_line(str(e), 300))
+    log.debug("%s: traceback", path_text(path), exc_info=e)
+    return one_line(f"{path_text(path)}: {what} {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}", 400)
+
+
+def _disk_full(e: BaseException | None) -> bool:
+    """A write failed for lack of space (the OS error, or a database error carrying its message)."""
+    while e is not None:
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC or "No space left on device" in str(e):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
+
+
+def _stamp(path: Path) -> tuple[int, ...] | None:
+    """What changes when a file is written to: size, modification and change times, inode."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev
 
 
 def _set_torch_threads(workers: int) -> None:
@@ -132,8 +248,8 @@ def ingest_paths(
     them, and returns: a later run continues where this one stopped.
     """
     t_start = time.perf_counter()
-    files = discover(paths)
     report = BatchReport()
+    files = discover(paths, report.failed, report.ignored)
     timings: dict[str, float] = defaultdict(float)
     # never more workers than files: one long video then gets every core (decoder and model threads
     # are sized from opts.workers)
@@ -151,14 +267,31 @@ def ingest_paths(
         rate = report.media_seconds / elapsed if report.media_seconds else done / max(elapsed, 1e-9)
         left = len(files) - done
         eta = (left * elapsed / done) if done else None
-        progress(BatchProgress(done, len(files), os.fsdecode(current), report.media_seconds, bytes_done, rate, eta))
+        progress(BatchProgress(done, len(files), path_text(current), report.media_seconds, bytes_done, rate, eta))
 
     def work(path: Path) -> tuple[str, object]:
         """Runs on a worker: ("skip", media) for known content, ("ok", FileResult), or ("fail", (reason, media))."""
-        media: MediaRecord | None = None
+        tried: list[MediaRecord] = []  # each probe of the file; more than one when it changed while read
         try:
+            return _attempts(path, tried)
+        except IngestError as e:
+            return "fail", (str(e), tried[-1] if tried else None)
+        except Exception as e:  # a bug or an unexpected decoder error: recorded, the batch goes on
+            if _disk_full(e):  # no file can be stored any more: stop the batch, keep what is written
+                raise
+            return "fail", (_unexpected(path, e), tried[-1] if tried else None)
+        finally:  # thumbnails and keyframes of versions that changed while they were read
+            for media in tried[:-1]:
+                if media.media_id not in claimed and sink_known(media.media_id) is None:
+                    shutil.rmtree(thumbs_dir(opts, media.media_id), ignore_errors=True)
+
+    def _attempts(path: Path, tried: list[MediaRecord]) -> tuple[str, object]:
+        """Probe and ingest `path`, once more if it changed while it was read."""
+        for _ in range(2):
+            before = _stamp(path)  # taken before hashing: a write during the hash or the decoding shows
             t0 = time.perf_counter()
             media = probe(path)
+            tried.append(media)
             probe_s = time.perf_counter() - t0
             known = sink_known(media.media_id)
             if known is not None:
@@ -169,12 +302,15 @@ def ingest_paths(
                 claimed.add(media.media_id)
             result = ingest_file(path, opts, media=media, model_set=ms)
             result.timings["probe"] = result.timings.get("probe", 0.0) + probe_s
-            return "ok", result
-        except IngestError as e:
-            return "fail", (str(e), media)
-        except Exception as e:  # a bug or an unexpected decoder error: recorded, the batch goes on
-            log.exception("%s: ingestion failed", os.fsdecode(path))
-            return "fail", (f"{os.fsdecode(path)}: unexpected error {type(e).__name__}: {e}", media)
+            if before is not None and _stamp(path) == before:
+                return "ok", result
+            # the hash may be of one content and the episodes of another: read it again
+            log.info("%s changed while it was read; reading it again", path_text(path))
+            with sink_lock:
+                claimed.discard(media.media_id)
+        tried.append(MediaRecord(media_id="", path=tried[-1].path, kind=tried[-1].kind, size_bytes=0,
+                                 mtime=tried[-1].mtime))  # the content is unknown: no id, the thumbnails go
+        return "fail", (f"{path_text(path)}: {CHANGED}", tried[-1])
 
     # known() is called from workers; serialise it with writes, since the sink is not thread-safe
     sink_lock = threading.Lock()
@@ -183,6 +319,28 @@ def ingest_paths(
     def sink_known(media_id: str) -> MediaRecord | None:
         with sink_lock:
             return sink.known(media_id)
+
+    def _store(path: Path, status: str, payload: object) -> None:
+        """Write one finished file to the sink and count it (on the calling thread, under sink_lock)."""
+        if status == "skip":
+            media, known = payload  # type: ignore[misc]
+            report.skipped += 1
+            # moved: the stored path is gone; a second copy elsewhere leaves the record alone
+            if known is not None and known.path != media.path and not os.path.lexists(text_path(known.path)):
+                sink.note_path(media.media_id, media.path)
+                report.moved += 1
+        elif status == "ok":
+            result: FileResult = payload  # type: ignore[assignment]
+            sink.write(result)
+            report.ingested += 1
+            report.media_seconds += _media_seconds(result.media)
+            for k, v in result.timings.items():
+                timings[k] += v
+        else:
+            raw, media = payload  # type: ignore[misc]
+            reason = one_line(raw)
+            sink.write_failure(_failed_record(path, reason, media))
+            report.failed.append((path_text(path), reason))
 
     pending = iter(files)
     in_flight: dict[Future, Path] = {}
@@ -200,32 +358,30 @@ def ingest_paths(
             finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
             for fut in finished:
                 path = in_flight.pop(fut)
-                status, payload = fut.result()
-                with sink_lock:
-                    if status == "skip":
-                        media, known = payload  # type: ignore[misc]
-                        report.skipped += 1
-                        # moved: the stored path is gone; a second copy elsewhere leaves the record alone
-                        if known is not None and known.path != media.path and not os.path.lexists(known.path):
-                            sink.note_path(media.media_id, media.path)
-                            report.moved += 1
-                    elif status == "ok":
-                        result: FileResult = payload  # type: ignore[assignment]
-                        sink.write(result)
-                        report.ingested += 1
-                        report.media_seconds += _media_seconds(result.media)
-                        for k, v in result.timings.items():
-                            timings[k] += v
-                    else:
-                        reason, media = payload  # type: ignore[misc]
-                        sink.write_failure(_failed_record(path, reason, media))
-                        report.failed.append((os.fsdecode(path), reason))
+                try:  # the per-file guard on this side: storing one file's result
+                    with sink_lock:
+                        _store(path, *fut.result())
+                except Exception as e:
+                    if _disk_full(e):
+                        raise
+                    reason = _unexpected(path, e, "could not be stored:")
+                    report.failed.append((path_text(path), reason))
+                    try:
+                        with sink_lock:
+                            sink.write_failure(_failed_record(path, reason, None))
+                    except Exception as e2:
+                        if _disk_full(e2):
+                            raise
+                        log.debug("%s: the failure could not be recorded either", path_text(path), exc_info=e2)
                 done += 1
                 try:
                     bytes_done += path.stat().st_size
                 except OSError:
                     pass
-                notify(path)
+                try:
+                    notify(path)
+                except Exception as e:  # a progress display's error never ends the batch
+                    log.warning("progress report failed: %s", one_line(f"{type(e).__name__}: {e}", 200))
                 submit_next()
     report.seconds = time.perf_counter() - t_start
     report.timings = dict(timings)

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
@@ -20,6 +23,7 @@ import numpy as np
 
 from ingest.describe import FrameInfo
 from ingest.errors import IngestError
+from ingest.options import clean_text, path_text
 
 if TYPE_CHECKING:
     from ingest.options import IngestOptions
@@ -97,36 +101,71 @@ def _torch_before_decord() -> None:
         pass
 
 
+def _short(e: BaseException) -> str:
+    """A decoder's error as one short line (decord's carry a C++ source location and a stack)."""
+    text = " ".join(clean_text(str(e)).split())
+    if "Check failed:" in text:
+        text = text.split("Check failed:", 1)[1].strip()
+    return f"{type(e).__name__}: {text[:160]}"
+
+
+def readable_name(path: Path) -> tuple[str, str | None]:
+    """A name for `path` that decord and OpenCV can open, and the temporary folder to remove after.
+
+    Both take UTF-8 text only: a name with a byte that is not UTF-8 makes decord raise and OpenCV's
+    VideoCapture crash the process. Such a file is opened through an ASCII-named link to it."""
+    name = os.fsdecode(path)
+    try:
+        name.encode("utf-8")
+        return name, None
+    except UnicodeEncodeError:
+        folder = tempfile.mkdtemp(prefix="lifelog-read-")
+        link = os.path.join(folder, "media" + "".join(c for c in Path(path).suffix if c.isascii()))
+        os.symlink(os.path.abspath(path), link)
+        return link, folder
+
+
 class FrameReader:
     """Random access to frames by index: decord, or OpenCV when decord cannot read the file."""
 
     def __init__(self, path: Path, threads: int) -> None:
-        name = os.fsdecode(path)
+        self.label = path_text(path)
+        self.name, folder = readable_name(path)
+        if folder is not None:
+            weakref.finalize(self, shutil.rmtree, folder, True)
         self.backend = "decord"
         try:
             _torch_before_decord()
             import decord
 
-            self._vr = decord.VideoReader(name, ctx=decord.cpu(0), num_threads=threads)
+            self._vr = decord.VideoReader(self.name, ctx=decord.cpu(0), num_threads=threads)
             self.fps = float(self._vr.get_avg_fps()) or 25.0
             self.n = len(self._vr)
         except Exception as e:  # decord refuses some codecs/containers that FFmpeg via OpenCV reads
-            log.info("%s: decord failed (%s); using OpenCV", name, e)
-            self.backend = "opencv"
-            self._cap = cv2.VideoCapture(name)
-            if not self._cap.isOpened():
-                raise IngestError(f"{name}: the video stream cannot be decoded (decord: {e}); the file may be "
-                                  f"truncated or use an unsupported codec") from e
-            # rotation is applied by us from the probe, for both backends
-            self._cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 0)
+            log.info("%s: decord failed (%s); using OpenCV", self.label, _short(e))
+            self._open_opencv(e)
             self.fps = float(self._cap.get(cv2.CAP_PROP_FPS)) or 25.0
             self.n = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
         if self.n <= 0:
-            raise IngestError(f"{name}: the video stream has no frames that can be decoded")
+            raise IngestError(f"{self.label}: the video stream has no frames that can be decoded")
+
+    def _open_opencv(self, why: BaseException) -> None:
+        self.backend = "opencv"
+        self._cap = cv2.VideoCapture(self.name)
+        if not self._cap.isOpened():
+            raise IngestError(f"{self.label}: the video stream cannot be decoded ({_short(why)}); the file may be "
+                              f"truncated or use an unsupported codec") from why
+        # rotation is applied by us from the probe, for both backends
+        self._cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 0)
 
     def get(self, indices: Sequence[int]) -> list[np.ndarray]:
         if self.backend == "decord":
-            return list(self._vr.get_batch(list(indices)).asnumpy())
+            try:
+                return list(self._vr.get_batch(list(indices)).asnumpy())
+            except Exception as e:  # e.g. frames narrower than 32 px: decord's copy fails; OpenCV reads them
+                log.info("%s: decord cannot read its frames (%s); using OpenCV", self.label, _short(e))
+                del self._vr
+                self._open_opencv(e)
         out = []
         for i in indices:
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, int(i))
@@ -237,7 +276,7 @@ def iframe_times(path: Path) -> list[float] | None:
             start = s.start_time or 0
             out = [float((p.pts - start) * tb) for p in c.demux(s) if p.is_keyframe and p.pts is not None]
     except Exception as e:  # broken container: the 1 fps scan reports it properly
-        log.info("%s: keyframe index unreadable (%s)", os.fsdecode(path), e)
+        log.info("%s: keyframe index unreadable (%s)", path_text(path), e)
         return None
     return sorted(out)
 

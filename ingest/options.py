@@ -7,6 +7,7 @@ clock can be read on cold paths (the CLI, the UI) without loading a decoder or a
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -85,3 +86,68 @@ def utc(dt: datetime | None) -> datetime | None:
     if dt is None:
         return None
     return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
+# --- file names as text ------------------------------------------------------------------------
+# A file name is bytes; one that is not valid UTF-8 (an old camera's card, a Windows-1252 zip) comes
+# out of os.fsdecode with lone surrogates, which no UTF-8 writer (Arrow, LanceDB, a strict stdout)
+# accepts. Records and messages carry `path_text`: the name's bytes as UTF-8, each invalid byte
+# written as a 4-character escape "\xe9". `text_path` turns such text back into the name on disk.
+
+def path_text(path: str | os.PathLike[str] | bytes) -> str:
+    """A path as valid UTF-8 text for records, reports and messages (invalid bytes as "\\xNN")."""
+    try:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a str with surrogates that no file name can have
+        return clean_text(os.fspath(path))  # type: ignore[arg-type]
+
+
+def clean_text(text: str) -> str:
+    """Text that may hold a path's surrogate escapes (an exception's message) as valid UTF-8 text:
+    an escaped byte as "\\xNN", as `path_text` writes it, any other lone surrogate as "\\uNNNN"."""
+    return _SURROGATE.sub(_escape_surrogate, text)
+
+
+def _escape_surrogate(m: re.Match[str]) -> str:
+    o = ord(m[0])
+    return f"\\x{o - 0xDC00:02x}" if 0xDC80 <= o <= 0xDCFF else f"\\u{o:04x}"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_BYTE = re.compile(rb"\\x([89a-f][0-9a-f])")
+
+
+def text_path(text: str) -> Path:
+    """The file behind a stored `path_text`: the text itself when such a file exists, else the name
+    with its "\\xNN" escapes turned back into the bytes they stand for (the name on disk)."""
+    if os.path.lexists(text) or "\\x" not in text:
+        return Path(text)
+    raw = _ESCAPED_BYTE.sub(lambda m: bytes([int(m[1], 16)]), text.encode("utf-8"))
+    return Path(os.fsdecode(raw))
+
+
+# --- plausible times -----------------------------------------------------------------------------
+# A capture time outside these bounds is a camera's unset or broken clock (0000:00:00, 9999:12:31,
+# 1850 from a reset battery); it is never stored, so no later datetime arithmetic can overflow.
+EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.utc)
+FUTURE_SLACK = timedelta(days=1)  # clocks a little ahead, time zones: up to a day after now is kept
+# the longest media this project takes (a day-long recorder is 24 h): more is a broken header
+MAX_DURATION_S = 31 * 86400.0
+
+
+def plausible_time(dt: datetime | None) -> bool:
+    """True for an aware time between 1900 and a day after now (the bounds of a stored capture time)."""
+    if dt is None or dt.tzinfo is None:
+        return False
+    try:
+        return EARLIEST <= dt <= datetime.now(timezone.utc) + FUTURE_SLACK
+    except (OverflowError, ValueError):
+        return False
+
+
+def from_timestamp(seconds: float) -> datetime | None:
+    """A POSIX timestamp as an aware UTC datetime, None when a datetime cannot hold it."""
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None

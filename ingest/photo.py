@@ -5,7 +5,6 @@ Bursts, near-duplicates and photo sessions span files: `ingest.sessions.consolid
 
 from __future__ import annotations
 
-import os
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +14,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ingest.describe import ModelSet, Stopwatch, compose_caption, describe_images, face_records, save_jpeg, text_likely
 from ingest.errors import IngestError
-from ingest.options import IngestOptions, local_time, rel_to_home, thumbs_dir
+from ingest.options import IngestOptions, local_time, path_text, rel_to_home, thumbs_dir
 from ingest.records import EpisodeRecord, FaceRecord, MediaRecord, Source
 
 
@@ -25,7 +24,7 @@ def decode_photo(path: Path) -> np.ndarray:
     Raises IngestError for a corrupt or truncated image or one whose declared size exceeds Pillow's
     MAX_IMAGE_PIXELS (a decompression bomb: a tiny file that would expand to gigabytes).
     """
-    name = os.fsdecode(path)
+    name = path_text(path)
     try:
         with warnings.catch_warnings():
             # a "possible bomb" warning is raised to an error: the limit is the whole point

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,9 +14,9 @@ from ingest import audio, photo, video
 from ingest.describe import ModelSet, Stopwatch
 from ingest.episodes import embed_texts
 from ingest.errors import IngestError
-from ingest.options import IngestOptions
+from ingest.options import IngestOptions, path_text
 from ingest.places import place_name
-from ingest.probe import probe
+from ingest.probe import probe, unreadable
 from ingest.records import FaceRecord, FileResult, MediaRecord
 
 
@@ -27,7 +26,7 @@ def ingest_file(path: Path, opts: IngestOptions, *, media: MediaRecord | None = 
     `media` may be a probe already made (batch ingestion probes first to skip known files).
     Raises IngestError with a reason for the user when the file cannot be ingested.
     """
-    path = Path(path)
+    path = Path(path).absolute()
     ms = model_set or ModelSet(opts)
     watch = Stopwatch()
     with watch.stage("probe"):
@@ -44,7 +43,11 @@ def ingest_file(path: Path, opts: IngestOptions, *, media: MediaRecord | None = 
     except IngestError:
         raise
     except MemoryError as e:
-        raise IngestError(f"{os.fsdecode(path)}: ran out of memory decoding it ({media.width}x{media.height} {media.kind})") from e
+        raise IngestError(f"{path_text(path)}: ran out of memory decoding it ({media.width}x{media.height} {media.kind})") from e
+    except OSError as e:  # unreadable now, deleted while read, a disk error
+        if getattr(e, "errno", None) is None or not e.filename:
+            raise  # not about the file: a decoder's own error, for the caller's report
+        raise IngestError(f"{path_text(path)}: {unreadable(e)}") from e
     with watch.stage("place"):
         name = place_name(media.lat, media.lon)
         for e in episodes:

@@ -9,12 +9,14 @@ mp4 is ingested as a video, a `.jpg` that is really text fails with a reason.
 
 from __future__ import annotations
 
+import errno
 import logging
+import math
 import os
 import re
-import struct
+import stat
 import warnings
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import av
@@ -22,8 +24,9 @@ from PIL import Image, UnidentifiedImageError
 
 from ingest.errors import IngestError
 from ingest.hashing import file_hash
-from ingest.options import utc
-from ingest.records import MediaRecord
+from ingest.options import MAX_DURATION_S, from_timestamp, path_text, plausible_time
+from ingest.records import MediaRecord, time_origin
+from ingest.times import exif_time, gps_clock, gpmf_gps, gpmf_start, quicktime_time
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +53,30 @@ _LOCATION_KEYS = ("com.apple.quicktime.location.ISO6709", "location", "location-
 _ISO6709 = re.compile(r"([+-]\d+(?:\.\d+)?)([+-]\d+(?:\.\d+)?)([+-]\d+(?:\.\d+)?)?")
 
 
+_NOT_REGULAR = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
 def _fail(path: Path, reason: str, cause: BaseException | None = None) -> IngestError:
-    err = IngestError(f"{os.fsdecode(path)}: {reason}")
+    err = IngestError(f"{path_text(path)}: {reason}")
     err.__cause__ = cause
     return err
+
+
+def not_regular(mode: int) -> str:
+    """What a file that is not a regular file is ("a named pipe (FIFO)"), "" for a regular file."""
+    if stat.S_ISREG(mode):
+        return ""
+    return next((what for test, what in _NOT_REGULAR if test(mode)), "not a regular file")
+
+
+def unreadable(e: OSError) -> str:
+    """The reason for a file that cannot be read, from the OS error."""
+    if isinstance(e, FileNotFoundError):
+        return "the file is gone (deleted or moved after it was found)"
+    if e.errno == errno.EACCES:
+        return "cannot read the file: permission denied (check its owner and mode)"
+    return f"cannot read the file ({e.strerror or e})"
 
 
 def probe(path: Path) -> MediaRecord:
@@ -62,31 +85,50 @@ def probe(path: Path) -> MediaRecord:
     Raises IngestError (with a reason for the user) when the file is empty, unreadable, or not a
     photo, video or recording this project can read.
     """
-    path = Path(path)
+    path = Path(path).absolute()  # a relative "a:b.mp4" would be read by FFmpeg as protocol "a"
     try:
         st = path.stat()
     except OSError as e:
-        raise _fail(path, f"cannot read the file ({e.strerror})", e) from e
+        raise _fail(path, unreadable(e), e) from e
+    what = not_regular(st.st_mode)
+    if what:
+        raise _fail(path, f"not a photo, video or recording: it is {what}, not a regular file")
     if st.st_size == 0:
         raise _fail(path, "the file is empty (0 bytes); nothing to ingest")
+    try:
+        media_id = file_hash(path)
+    except OSError as e:
+        raise _fail(path, unreadable(e), e) from e
+    mtime = from_timestamp(st.st_mtime)
     media = MediaRecord(
-        media_id=file_hash(path),
-        path=os.fsdecode(path.absolute()),
+        media_id=media_id,
+        path=path_text(path),
         kind="photo",
         size_bytes=st.st_size,
-        mtime=datetime.fromtimestamp(st.st_mtime, timezone.utc),
-        captured_at=datetime.fromtimestamp(st.st_mtime, timezone.utc),
+        mtime=mtime or datetime(1970, 1, 1, tzinfo=timezone.utc),
+        captured_at=mtime,
         time_source="file",
     )
-    if _probe_photo(path, media):
-        return media
-    _probe_av(path, media)
+    rejected: list[str] = []  # time sources whose date was unreadable or out of range
+    if not _probe_photo(path, media, rejected):
+        _probe_av(path, media, rejected)
+    _settle_time(media, rejected)
     return media
+
+
+def _settle_time(media: MediaRecord, rejected: list[str]) -> None:
+    """The last resort for the capture time, and the note of the sources passed over (TimeSource)."""
+    if not plausible_time(media.captured_at):  # even the file's mtime: 1970 from a bad copy, 2100
+        rejected.append("file")
+        media.captured_at, media.time_source, media.utc_offset_min = datetime.now(timezone.utc), "ingest", None
+    notes = [f"{r}_out_of_range" for r in dict.fromkeys(rejected) if r != time_origin(media.time_source)]
+    if notes:
+        media.time_source = f"{time_origin(media.time_source)}:{','.join(notes)}"
 
 
 # --- photos -------------------------------------------------------------------------------
 
-def _probe_photo(path: Path, media: MediaRecord) -> bool:
+def _probe_photo(path: Path, media: MediaRecord, rejected: list[str]) -> bool:
     """Fill `media` if Pillow recognises the bytes as an image; False when it is not an image."""
     try:
         with warnings.catch_warnings():
@@ -106,18 +148,21 @@ def _probe_photo(path: Path, media: MediaRecord) -> bool:
             raise _fail(path, f"image is {media.width}x{media.height} pixels, over the "
                               f"{Image.MAX_IMAGE_PIXELS} pixel limit; refusing a possible decompression bomb")
         try:
-            _read_exif(im, media)
+            _read_exif(im, media, rejected)
         except Exception as e:  # broken EXIF must never lose the photo
-            log.warning("%s: unreadable EXIF (%s); using the file time", os.fsdecode(path), e)
+            log.warning("%s: unreadable EXIF (%s); using the file time", path_text(path), e)
     return True
 
 
-def _read_exif(im: Image.Image, media: MediaRecord) -> None:
+def _read_exif(im: Image.Image, media: MediaRecord, rejected: list[str]) -> None:
     exif = im.getexif()
     if not exif:
         return
-    media.device = " ".join(str(exif.get(t, "")).strip("\x00 ") for t in (_MAKE, _MODEL)).strip()
-    media.rotation = _ORIENTATION_DEG.get(int(exif.get(_ORIENTATION, 1) or 1), 0)
+    try:  # a garbage tag here must not cost the date and place below
+        media.device = " ".join(str(exif.get(t, "")).strip("\x00 ") for t in (_MAKE, _MODEL)).strip()
+        media.rotation = _ORIENTATION_DEG.get(int(exif.get(_ORIENTATION, 1) or 1), 0)
+    except (TypeError, ValueError) as e:
+        log.warning("unreadable EXIF make, model or orientation: %s", e)
     try:
         sub = exif.get_ifd(_EXIF_IFD)
     except Exception as e:
@@ -131,44 +176,16 @@ def _read_exif(im: Image.Image, media: MediaRecord) -> None:
     if gps:
         _read_gps(gps, media)
     raw = sub.get(_DT_ORIGINAL) or exif.get(_DATETIME)
-    if not raw:
-        return
-    local = datetime.strptime(str(raw).strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
-    subsec = str(sub.get(_SUBSEC_ORIGINAL, "") or "").strip("\x00 ")
-    if subsec.isdigit():
-        local += timedelta(seconds=float("0." + subsec))
-    offset = _parse_offset(sub.get(_OFFSET_ORIGINAL) or sub.get(_OFFSET))
-    if offset is None:
-        offset = _offset_from_gps_time(gps, local)
-    if offset is not None:
-        media.utc_offset_min = offset
-        media.captured_at = (local - timedelta(minutes=offset)).replace(tzinfo=timezone.utc)
-    else:
-        # no offset anywhere: read the wall-clock time in this machine's zone, the usual guess
-        media.captured_at = local.astimezone().astimezone(timezone.utc)
-    media.time_source = "exif"
-
-
-def _parse_offset(value: object) -> int | None:
-    m = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", str(value or "").strip("\x00 "))
-    if not m:
-        return None
-    minutes = int(m[2]) * 60 + int(m[3])
-    return -minutes if m[1] == "-" else minutes
-
-
-def _offset_from_gps_time(gps: dict, local: datetime) -> int | None:
-    """The camera's UTC offset from the GPS clock (UTC) beside the local EXIF time, to 15 min."""
-    try:
-        date, hms = gps.get(29), gps.get(7)
-        if not date or not hms:
-            return None
-        h, m, s = (float(x) for x in hms)
-        utc = datetime.strptime(str(date).strip("\x00 "), "%Y:%m:%d") + timedelta(hours=h, minutes=m, seconds=s)
-        minutes = round((local - utc).total_seconds() / 900) * 15
-        return minutes if abs(minutes) <= 14 * 60 else None
-    except Exception:
-        return None
+    if raw:
+        found = exif_time(raw, sub.get(_SUBSEC_ORIGINAL, ""), sub.get(_OFFSET_ORIGINAL) or sub.get(_OFFSET), gps)
+        if found is not None:
+            media.captured_at, media.utc_offset_min = found
+            media.time_source = "exif"
+            return
+        rejected.append("exif")
+    when = gps_clock(gps)  # the camera's clock unset or broken: the GPS clock, when it has one
+    if when is not None:
+        media.captured_at, media.time_source = when, "gps"
 
 
 def _read_gps(gps: dict, media: MediaRecord) -> None:
@@ -186,8 +203,9 @@ def _read_gps(gps: dict, media: MediaRecord) -> None:
             if -90 <= lat <= 90 and -180 <= lon <= 180 and (lat, lon) != (0.0, 0.0):
                 media.lat, media.lon = lat, lon
         if 6 in gps:
-            alt = float(gps[6])
-            media.altitude = -alt if gps.get(5) in (1, b"\x01") else alt
+            alt = float(gps[6])  # a zero denominator reads as NaN: no altitude
+            if math.isfinite(alt):
+                media.altitude = -alt if gps.get(5) in (1, b"\x01") else alt
     except Exception as e:
         log.warning("unreadable GPS tags: %s", e)
 
@@ -201,7 +219,7 @@ def _looks_like_text(path: Path) -> bool:
     return printable / max(1, len(head)) > 0.95
 
 
-def _probe_av(path: Path, media: MediaRecord) -> None:
+def _probe_av(path: Path, media: MediaRecord, rejected: list[str]) -> None:
     ext = path.suffix.lower()
     if _looks_like_text(path):
         raise _fail(path, "not a photo, video or recording: the content is text; the extension "
@@ -215,11 +233,14 @@ def _probe_av(path: Path, media: MediaRecord) -> None:
     except Exception as e:
         raise _fail(path, f"cannot open as media ({_short(e)})") from e
     with container:
-        vstreams = [s for s in container.streams.video if s.codec_context is not None]
+        # a cover picture in a song or a voice memo (attached_pic) is no video
+        vstreams = [s for s in container.streams.video if s.codec_context is not None and not _attached_picture(s)]
         astreams = [s for s in container.streams.audio if s.codec_context is not None]
         if not vstreams and not astreams:
             raise _fail(path, "contains neither pictures nor sound that can be decoded")
-        if container.format.name in ("image2", "png_pipe", "jpeg_pipe") or (vstreams and vstreams[0].frames == 1 and not astreams):
+        # an image FFmpeg reads that Pillow did not: a corrupt photo. A one-frame movie is a video
+        image_demuxer = container.format.name == "image2" or container.format.name.endswith("_pipe")
+        if image_demuxer or (vstreams and vstreams[0].frames == 1 and not astreams and ext in PHOTO_EXTS):
             raise _fail(path, "looks like an image but the picture data is corrupt; re-export the photo")
         if not vstreams and ext in VIDEO_EXTS:
             raise _fail(path, f"has no video stream (sound only, {astreams[0].codec_context.name}); "
@@ -238,10 +259,13 @@ def _probe_av(path: Path, media: MediaRecord) -> None:
             media.codec = astreams[0].codec_context.name
         media.has_audio = bool(astreams)
         media.duration_s = _duration(container, vstreams[0] if vstreams else astreams[0])
-        if media.duration_s <= 0:
+        if not media.duration_s > 0:
             raise _fail(path, "has no playable duration (truncated or still being written?)")
+        if not media.duration_s <= MAX_DURATION_S:
+            raise _fail(path, f"its header claims a duration of {media.duration_s / 86400:.0f} days, more than "
+                              f"{MAX_DURATION_S / 86400:.0f}; the file is corrupt")
         _check_tail(path, container, vstreams[0] if vstreams else astreams[0], media.duration_s)
-        _video_time(meta, media)
+        _video_time(meta, media, rejected)
         _video_location(meta, media)
         make = meta.get("com.apple.quicktime.make", "")
         model = meta.get("com.apple.quicktime.model", "")
@@ -250,7 +274,14 @@ def _probe_av(path: Path, media: MediaRecord) -> None:
             try:
                 _gopro_gpmf(container, media)
             except Exception as e:  # telemetry is a bonus, never a failure
-                log.warning("%s: unreadable GoPro GPMF telemetry: %s", os.fsdecode(path), e)
+                log.warning("%s: unreadable GoPro GPMF telemetry: %s", path_text(path), e)
+
+
+def _attached_picture(stream: av.stream.Stream) -> bool:
+    try:
+        return bool(stream.disposition & av.stream.Disposition.attached_pic)
+    except (AttributeError, TypeError):  # an older PyAV without dispositions
+        return False
 
 
 def _check_tail(path: Path, container: av.container.InputContainer, stream: av.stream.Stream, duration: float) -> None:
@@ -292,31 +323,12 @@ def _video_rotation(container: av.container.InputContainer, stream: av.video.str
         return 0
 
 
-def _parse_iso_time(value: str) -> datetime | None:
-    value = value.strip().replace("Z", "+00:00")
-    m = re.fullmatch(r"(.+?)([+-]\d{2}):?(\d{2})", value)
-    if m and "T" in value:
-        value = f"{m[1]}{m[2]}:{m[3]}"
-    try:
-        dt = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return dt
-
-
-def _video_time(meta: dict[str, str], media: MediaRecord) -> None:
-    # Apple writes the local time with its offset here; creation_time is UTC (QuickTime epoch)
-    apple = _parse_iso_time(meta.get("com.apple.quicktime.creationdate", ""))
-    if apple and apple.tzinfo:
-        media.captured_at = apple.astimezone(timezone.utc)
-        media.utc_offset_min = int(apple.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
-        media.time_source = "quicktime"
-        return
-    created = _parse_iso_time(meta.get("creation_time", ""))
-    # 1904-01-01 (QuickTime epoch zero) and 1970 mean "not set"
-    if created and created.year > 1971:
-        media.captured_at = utc(created)
-        media.time_source = "quicktime"
+def _video_time(meta: dict[str, str], media: MediaRecord, rejected: list[str]) -> None:
+    when, offset, bad = quicktime_time(meta)
+    if when is not None:
+        media.captured_at, media.utc_offset_min, media.time_source = when, offset, "quicktime"
+    elif bad:
+        rejected.append("quicktime")
 
 
 def _video_location(meta: dict[str, str], media: MediaRecord) -> None:
@@ -326,7 +338,8 @@ def _video_location(meta: dict[str, str], media: MediaRecord) -> None:
             lat, lon = float(m[1]), float(m[2])
             if -90 <= lat <= 90 and -180 <= lon <= 180:
                 media.lat, media.lon = lat, lon
-                media.altitude = float(m[3]) if m[3] else None
+                alt = float(m[3]) if m[3] else math.nan
+                media.altitude = alt if math.isfinite(alt) else None
                 return
 
 
@@ -335,53 +348,13 @@ def _gopro_gpmf(container: av.container.InputContainer, media: MediaRecord) -> N
     stream = next(s for s in container.streams.data if "gopro met" in str(s.metadata.get("handler_name", "")).lower())
     container.seek(0)
     for packet in container.demux(stream):
-        fix = _gpmf_gps(bytes(packet))
+        fix = gpmf_gps(bytes(packet))
         if fix:
             (lat, lon, alt), when = fix
-            if media.lat is None:
+            if media.lat is None and all(map(math.isfinite, (lat, lon, alt))):
                 media.lat, media.lon, media.altitude = lat, lon, alt
-            if when and media.time_source in ("file", "quicktime"):
-                # GoPros write creation_time in local time labelled UTC; GPS time is true UTC
-                start = when - timedelta(seconds=float(packet.pts * stream.time_base) if packet.pts else 0.0)
+            # GoPros write creation_time in local time labelled UTC; GPS time is true UTC
+            start = gpmf_start(when, float(packet.pts * stream.time_base) if packet.pts else 0.0)
+            if start is not None and time_origin(media.time_source) in ("file", "quicktime"):
                 media.captured_at, media.time_source = start, "gpmf"
             return
-
-
-def _gpmf_gps(data: bytes) -> tuple[tuple[float, float, float], datetime | None] | None:
-    scale: list[float] = [1.0]
-    when: datetime | None = None
-    fix_ok = True
-    i = 0
-    while i + 8 <= len(data):
-        key = data[i:i + 4]
-        typ = chr(data[i + 4]) if data[i + 4] else "\0"
-        size, repeat = data[i + 5], struct.unpack(">H", data[i + 6:i + 8])[0]
-        body = data[i + 8:i + 8 + size * repeat]
-        if typ == "\0":  # a nested container: descend into it
-            i += 8
-            continue
-        if key == b"SCAL":
-            fmt = {"l": "i", "L": "I", "s": "h", "S": "H"}.get(typ)
-            if fmt:
-                scale = list(struct.unpack(f">{size * repeat // struct.calcsize(fmt)}{fmt}", body))
-        elif key == b"GPSF":
-            fix_ok = struct.unpack(">I", body[:4])[0] >= 2
-        elif key == b"GPSU":
-            try:
-                when = datetime.strptime(body[:16].decode("ascii"), "%y%m%d%H%M%S.%f").replace(tzinfo=timezone.utc)
-            except ValueError:
-                when = None
-        elif key == b"GPS5" and typ == "l" and fix_ok:
-            vals = struct.unpack(">5i", body[:20])
-            sc = (scale + [1.0] * 5)[:5] if len(scale) > 1 else [scale[0]] * 5
-            lat, lon, alt = vals[0] / sc[0], vals[1] / sc[1], vals[2] / sc[2]
-            if (lat, lon) != (0.0, 0.0):
-                return (lat, lon, alt), when
-        elif key == b"GPRI" and size >= 20 and len(scale) >= 4:
-            # Karma/Hero "GPS RAW" records, TYPE "Jlll...": microsecond clock, lat, lon, alt
-            lat_i, lon_i, alt_i = struct.unpack(">3i", body[8:20])
-            lat, lon, alt = lat_i / scale[1], lon_i / scale[2], alt_i / scale[3]
-            if (lat, lon) != (0.0, 0.0) and -90 <= lat <= 90 and -180 <= lon <= 180:
-                return (lat, lon, alt), when
-        i += 8 + ((size * repeat + 3) & ~3)
-    return None

@@ -15,8 +15,13 @@ import numpy as np
 MediaKind = Literal["photo", "video", "audio"]
 Scale = Literal["segment", "event", "session", "day"]
 SCALES: tuple[Scale, ...] = ("segment", "event", "session", "day")
-# where a capture time came from, best first; "file" means the file's mtime, a last resort
-TimeSource = Literal["exif", "quicktime", "gpmf", "tag", "file"]
+# where a capture time came from, best first: the camera's clock (EXIF, QuickTime), a GPS clock (a
+# GoPro's GPMF, the EXIF GPS date and time), a tag, the file's mtime ("file"), and when even that is
+# out of range the time of ingestion ("ingest")
+TimeOrigin = Literal["exif", "quicktime", "gpmf", "gps", "tag", "file", "ingest"]
+# a TimeOrigin, followed by the better sources passed over because their date was unreadable or
+# out of range (before 1900, after tomorrow): "gps:exif_out_of_range", "file:exif_out_of_range"
+TimeSource = str
 
 
 @dataclass
@@ -29,7 +34,7 @@ class MediaRecord:
     status: Literal["ok", "failed"] = "ok"
     error: str = ""  # why it failed, for the user
     captured_at: datetime | None = None  # UTC
-    time_source: TimeSource = "file"
+    time_source: TimeSource = "file"  # see TimeSource; time_origin() gives its first part
     utc_offset_min: int | None = None  # the camera's local offset when known (EXIF OffsetTime)
     duration_s: float = 0.0
     width: int = 0
@@ -45,6 +50,11 @@ class MediaRecord:
     ingested_at: datetime | None = None
     # model name per role used to make this file's episodes
     models: dict[str, str] = field(default_factory=dict)
+
+
+def time_origin(time_source: str) -> str:
+    """Where a capture time came from ("exif", ..., "file"), without the notes on rejected sources."""
+    return time_source.split(":", 1)[0]
 
 
 @dataclass

@@ -6,13 +6,13 @@ Shared by videos (their audio track) and recordings; both turn the words into ep
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from ingest.describe import ModelSet, Stopwatch
+from ingest.options import path_text
 from models.speech import SAMPLE_RATE as SR, decode_audio
 from models.types import SpeechSegment, Transcript, Word
 
@@ -28,7 +28,7 @@ def transcribe_track(path: Path, ms: ModelSet, watch: Stopwatch) -> Transcript |
         try:
             audio = decode_audio(path)
         except ValueError as e:
-            log.warning("%s: audio track not decodable (%s); no transcript", os.fsdecode(path), e)
+            log.warning("%s: audio track not decodable (%s); no transcript", path_text(path), e)
             return None
     return transcribe_audio(audio, ms, watch)
 

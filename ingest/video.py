@@ -18,7 +18,7 @@ from ingest.describe import ModelSet, Stopwatch, describe_images, face_records, 
 from ingest.episodes import build_episodes, split_spans
 from ingest.frames import FrameReader, Keyframe, iframe_times, iframes_usable, refine_cuts, scan, scan_iframes, shot_boundaries
 from ingest.hashing import hamming, phash
-from ingest.options import IngestOptions, rel_to_home, thumbs_dir
+from ingest.options import IngestOptions, path_text, rel_to_home, thumbs_dir
 from ingest.records import EpisodeRecord, FaceRecord, MediaRecord
 from ingest.speech import transcribe_track, words_of
 from ingest.visual import VideoVisual, encode_keyframes
@@ -93,7 +93,7 @@ def ingest_video(path: Path, media: MediaRecord, opts: IngestOptions, ms: ModelS
             with watch.stage("decode"):
                 times, changes, keys = scan_iframes(path, media.rotation, opts, flush=describe)
         except Exception as e:  # a decoder error on some file: the 1 fps scan reads it or says why not
-            log.info("%s: keyframes-only decoding failed (%s); scanning at 1 fps", os.fsdecode(path), e)
+            log.info("%s: keyframes-only decoding failed (%s); scanning at 1 fps", path_text(path), e)
             keyframe_mode = False
             recent.clear()
             n_saved = 0

@@ -13,13 +13,14 @@ that makes no cycle:
 2. schema: typed results, `Filters`, the agent's `Retriever` interface
 3. question (what a question asks), db (connection, lock, every table's schema), indexes (index
    policy), hits (rows -> `Hit`)
-4. store: the media and episodes tables
+4. store: the media and episodes tables; vacuum (deleted rows purged from disk)
 5. semantic.things, semantic.people, semantic.places, visual: the memories beside the episodes
 6. semantic: consolidation over people, places and things
-7. writer: one file's unit of work across every table
+7. writer: one file's unit of work across every table; budget (the storage budget); forget
+   (files, spans and people taken out of every table, crash-safe)
 8. agent: answers, written against `Retriever`
 9. memory: the facade that wires the parts (and implements `Retriever`)
-10. evaluate, then cli
+10. evaluate, cli_forget (the `forget` command), then cli
 """
 
 from lifelog.memory import Memory, open
@@ -30,13 +31,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sql", "lock", "timeparse", "settings"),
     ("schema",),
     ("question", "db", "indexes", "hits"),
-    ("store",),
+    ("store", "vacuum"),
     ("semantic.things", "semantic.people", "semantic.places", "visual"),
     ("semantic",),
-    ("writer",),
+    ("writer", "budget", "forget"),
     ("agent",),
     ("memory",),
-    ("evaluate",),
+    ("evaluate", "cli_forget"),
     ("cli",),
 )
 

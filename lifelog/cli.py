@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 import time
@@ -10,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Sequence
 
+from lifelog.cli_forget import add_forget_command
 from lifelog.memory import Memory
 from lifelog.schema import Answer, Filters, Hit
 from lifelog.settings import default_home, load_settings
@@ -99,6 +101,8 @@ def print_report(report: Any) -> None:
 def cmd_ingest(mem: Memory, args: argparse.Namespace) -> int:
     report = mem.ingest(args.paths, progress=None if args.quiet else Progress())
     print_report(report)
+    if getattr(mem, "last_budget", None) and mem.last_budget.dropped:
+        print(mem.last_budget.summary(mem.settings.home))
     return 0
 
 
@@ -136,6 +140,7 @@ def cmd_status(mem: Memory, args: argparse.Namespace) -> int:
     print("Episodes: " + (", ".join(f"{n} {k}" for k, n in s.episodes_by_scale.items()) or "none"))
     print(f"Time span: {_fmt_time(s.first)} .. {_fmt_time(s.last)}")
     print("Disk: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in s.disk_bytes.items()))
+    print(mem.budget_status().line())
     for line in s.stale_columns:
         print(f"Needs `lifelog reindex`: {line}")
     if args.failures:
@@ -200,6 +205,12 @@ def cmd_eval(mem: Memory, args: argparse.Namespace) -> int:
             {"agent": o.agent, "q": o.question.q, "answer": o.answer, "correct": o.correct, "abstained": o.abstained,
              "evidence_hit": o.evidence_hit, "seconds": round(o.seconds, 4)} for r in reports for o in r.outcomes]},
             indent=1))
+    return 0
+
+
+def cmd_repair(mem: Memory, args: argparse.Namespace) -> int:
+    n = mem.repair()
+    print(f"Repaired: {n} half-written file{'s' * (n != 1)} dropped; indexes up to date.")
     return 0
 
 
@@ -319,9 +330,14 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("reindex", help="recompute vector columns after a model change (no re-ingest)")
     s.set_defaults(func=cmd_reindex)
 
+    s = sub.add_parser("repair", help="after a crash: drop half-written files and bring the indexes up to date")
+    s.set_defaults(func=cmd_repair)
+
     s = sub.add_parser("consolidate", help="rebuild days, sessions, people, visits and 'last seen' (also run by ingest)")
     s.add_argument("--faces", action="store_true", help="also find faces in stored keyframes of older media")
     s.set_defaults(func=cmd_consolidate)
+
+    add_forget_command(sub)
 
     s = sub.add_parser("people", help="the people in your media: list, name, merge, split, hide")
     s.add_argument("action", choices=("list", "name", "merge", "split", "hide", "unhide"))
@@ -363,8 +379,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\ninterrupted: files already written are kept; run the same command again to continue", file=sys.stderr)
         return 130
     except (ValueError, FileNotFoundError, RuntimeError) as e:
+        if disk_full(e):
+            return _say_disk_full(e)
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:
+        if disk_full(e):
+            return _say_disk_full(e)
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # LanceDB reports a full disk as its own error type
+        if disk_full(e):
+            return _say_disk_full(e)
+        raise
+
+
+def disk_full(e: BaseException) -> bool:
+    """A write failed for lack of space (an OSError, or LanceDB's error carrying the OS message)."""
+    while e is not None:
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC or "No space left on device" in str(e):
+            return True
+        e = e.__cause__ or e.__context__  # type: ignore[assignment]
+    return False
+
+
+def _say_disk_full(e: BaseException) -> int:
+    print("error: the disk is full, so the library could not be written. Every file stored before is kept "
+          "whole and a half-written one is dropped by the next run: free some space, then run the same "
+          "command again (`lifelog status` and searches keep working meanwhile).", file=sys.stderr)
+    return 28  # ENOSPC
 
 
 if __name__ == "__main__":

@@ -13,12 +13,14 @@ creates a missing table with its schema (safe when two threads race to create it
 
 from __future__ import annotations
 
-import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
 import lancedb
 import pyarrow as pa
+
+from lifelog.lock import WriterLock
 
 MEDIA_TABLE = "media"
 EPISODE_TABLE = "episodes"
@@ -191,15 +193,38 @@ SCHEMAS: dict[str, Callable[[], pa.Schema]] = {
 }
 
 
+def upsert(table: Any, key: str, rows: pa.Table) -> None:
+    """Insert rows or replace those with the same key, in one commit (a reader sees old or new)."""
+    if rows.num_rows:
+        table.merge_insert(key).when_matched_update_all().when_not_matched_insert_all().execute(rows)
+
+
+def replace(table: Any, key: str, rows: pa.Table, scope: str) -> None:
+    """In one commit: upsert `rows` by `key` and delete the other rows matching `scope` (a file's
+    rows, a span's days). A reader sees the old rows or the new ones, never neither."""
+    if rows.num_rows == 0:
+        table.delete(scope)
+    elif not table.search().where(scope).select([key]).limit(1).to_list():
+        table.add(rows)  # nothing to replace: a plain append
+    else:
+        (table.merge_insert(key).when_matched_update_all().when_not_matched_insert_all()
+         .when_not_matched_by_source_delete(scope).execute(rows))
+
+
 class Database:
-    """One LanceDB database (a folder) and the lock its writers in this process share."""
+    """One LanceDB database (a folder) and the lock its writers share, across processes too.
+
+    Reads never write (no repair, no index upkeep on the query path) and see every commit made
+    before them, by any process: the connection re-reads a table's latest version on each call.
+    """
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        self.connection = lancedb.connect(str(self.path))
-        # every writer (episodes, semantic and visual memory) holds it, so one write finishes before the next
-        self.lock = threading.RLock()
+        # interval 0: every read checks for a newer version (a local stat; the app sees a CLI ingest)
+        self.connection = lancedb.connect(str(self.path), read_consistency_interval=timedelta(0))
+        # every writer (episodes, semantic and visual memory) holds it: one writer per library
+        self.lock = WriterLock(self.path)
 
     def table_names(self) -> list[str]:
         result = self.connection.list_tables()
@@ -211,8 +236,7 @@ class Database:
     def table(self, name: str, schema: pa.Schema | None = None) -> Any:
         """A table, created empty with its schema (`SCHEMAS`, or the one given) when missing."""
         if name not in self.table_names():
-            try:
-                self.connection.create_table(name, schema=schema if schema is not None else SCHEMAS[name]())
-            except ValueError:  # another thread created it meanwhile
-                pass
+            with self.lock:  # another process may be creating it too
+                if name not in self.table_names():
+                    self.connection.create_table(name, schema=schema if schema is not None else SCHEMAS[name]())
         return self.connection.open_table(name)

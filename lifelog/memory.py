@@ -15,7 +15,6 @@ and splitting it would scatter the public API over several classes.
 
 from __future__ import annotations
 
-import shutil
 import threading
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -25,13 +24,15 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 import models
-from lifelog import semantic
+from ingest.options import plausible_time, text_path
+from lifelog import budget, semantic
+from lifelog import forget as forgetting
 from lifelog.hits import episode_from_row, fuse, hit_from_row
 from lifelog.schema import Answer, Filters, Hit, ModelRow, Status
 from lifelog.semantic import people as persons
 from lifelog.semantic import places, things
 from lifelog.settings import Settings, load_settings
-from lifelog.sql import ts
+from lifelog.sql import in_list, ts
 from lifelog.store import Store, VectorColumn
 from lifelog.writer import FileWriter
 
@@ -131,32 +132,52 @@ class Memory:
         missing = [str(p) for p in paths if not p.exists()]
         if missing:
             raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
+        self.store.repair()  # a killed run's half-written file (under the lock: no one else is half-way)
+        self.finish_forget()  # a forget a crash interrupted: finished before new files come in
         before = {m.media_id for m in self.store.all_media("status = 'ok'")}
         report = ingest_paths(paths, self.writer, self.ingest_options(), progress=progress, stop=stop)
-        stored = self.store.all_media("status = 'ok'")
-        new = [m for m in stored if m.media_id not in before]
-        # also files whose day was never consolidated (a run killed between the last write and here)
-        days = {r["episode_id"] for r in self.store.episodes("scale = 'day'", columns=["episode_id"])}
-        tz = self._day_zone()
-        new += [m for m in stored if m.media_id in before and m.captured_at
-                and f"day:{m.captured_at.astimezone(tz).date().isoformat()}" not in days]
-        if new:
-            self.consolidate(new)
+        with self.store.lock:  # a concurrent ingest's files count as new here too: consolidation is idempotent
+            stored = self.store.all_media("status = 'ok'")
+            new = [m for m in stored if m.media_id not in before]
+            # also files whose day was never consolidated (a run killed between the last write and here)
+            days = {r["episode_id"] for r in self.store.episodes("scale = 'day'", columns=["episode_id"])}
+            tz = self._day_zone()
+            new += [m for m in stored if m.media_id in before and plausible_time(m.captured_at)
+                    and f"day:{m.captured_at.astimezone(tz).date().isoformat()}" not in days]
+            if new:
+                self.consolidate(new)
+            self.store.refresh_if_changed()
         self._places = None
+        self.last_budget = self.enforce_budget()  # over the storage budget: the oldest derived data goes
         return report
+
+    def repair(self) -> int:
+        """After a crash: drop half-written files' rows, finish a killed reindex's column swap
+        clean-up, and bring the indexes up to date. Returns the files dropped."""
+        with self.store.lock:
+            dropped = self.store.repair()
+            self.store.refresh_indexes()
+        return dropped
 
     def _day_zone(self) -> Any:
         """The zone whose midnight separates days: the reference "now"'s, else this machine's."""
         return (self.settings.now or datetime.now().astimezone()).tzinfo
 
     def consolidate(self, new_media: Sequence[Any] | None = None) -> int:
-        """Rebuild cross-file episodes (photo sessions, bursts, days) for the days new media touched."""
+        """Rebuild cross-file episodes (photo sessions, bursts, days) for the days new media touched,
+        then semantic memory; one writer holds the library throughout."""
+        with self.store.lock:
+            created = self._consolidate(new_media)
+            self.store.refresh_if_changed()
+            return created
+
+    def _consolidate(self, new_media: Sequence[Any] | None, semantic_memory: bool = True) -> int:
         from ingest.sessions import consolidate
 
         store = self.store
         if new_media is None:
             new_media = store.all_media("status = 'ok'")
-        times = [m.captured_at for m in new_media if m.captured_at]
+        times = [m.captured_at for m in new_media if plausible_time(m.captured_at)]
         if not times:
             return 0
         self._infer_offsets(new_media)
@@ -172,8 +193,8 @@ class Memory:
         tz = self._day_zone()
         out = consolidate(records, tz, self.ingest_options(), text_embedder=self.model("text_embed"))
         created = [e for e in out if e.episode_id not in before]
-        store.delete_episodes(f"media_id = '' AND scale IN ('session', 'day') AND {span}")
-        store.add_episodes(created)
+        # one commit: a reader sees the span's old days and photo sessions or the new ones
+        store.replace_span_episodes(created, f"media_id = '' AND scale IN ('session', 'day') AND {span}")
         parents: dict[str, list[str]] = {}
         duplicates: dict[str, str] = {}
         for r in out:
@@ -188,16 +209,21 @@ class Memory:
             store.set_parent(ids, parent_id)
         store.set_duplicates(duplicates)
         # semantic memory (people, visits, things) after the episodes are in place: "sleep-time" consolidation
-        self.last_consolidation = semantic.consolidate(store, new_media)
+        if semantic_memory:  # False: forgetting rebuilds days and photo sessions only
+            self.last_consolidation = semantic.consolidate(store, new_media)
         return len(created)
 
     def consolidate_semantic(self, *, detect_faces: bool = False) -> Any:
         """Fold every file into semantic memory again (`lifelog consolidate`); with detect_faces, run
         the face model on the stored keyframes of files that have no faces yet."""
-        if detect_faces:
-            return semantic.consolidate(self.store, None, face_model=lambda: self.model("faces"),
-                                        home=self.settings.home)
-        return semantic.consolidate(self.store, None)
+        with self.store.lock:
+            if detect_faces:
+                report = semantic.consolidate(self.store, None, face_model=lambda: self.model("faces"),
+                                              home=self.settings.home)
+            else:
+                report = semantic.consolidate(self.store, None)
+            self.store.refresh_if_changed()
+        return report
 
     def _infer_offsets(self, new_media: Sequence[Any]) -> None:
         """Give files without a local UTC offset (videos and recordings store UTC) the offset of the
@@ -324,7 +350,7 @@ class Memory:
         record = self.store.media(media_id)
         if record is None or record.status != "ok":
             raise KeyError(f"no media {media_id!r} in this library")
-        return Path(record.path)
+        return text_path(record.path)  # a name that was not UTF-8 is stored with \xNN escapes
 
     def thumbnail_path(self, relative: str) -> Path | None:
         if not relative:
@@ -355,7 +381,7 @@ class Memory:
 
         done = []
         text_col, image_col = self._columns()
-        for stale in self.store.stale_columns():
+        for stale in self.store.stale_columns(include_unfinished=True):
             if stale.name == "text_vector":
                 embedder = self.model("text_embed")
 
@@ -376,6 +402,8 @@ class Memory:
 
                 self.store.reembed(image_col, compute, progress=progress)
             done.append(stale.name)
+        if done:
+            self.store.refresh_indexes()
         return done
 
     # --- semantic memory: people, places, things -----------------------------------------------
@@ -385,16 +413,24 @@ class Memory:
 
     def name_person(self, ref: str, name: str) -> persons.Person:
         """Name a person (by id, id suffix or current name); answers then use the name."""
-        return persons.name_person(self.store, ref, name)
+        return self._edit_people(persons.name_person, ref, name)
 
     def hide_person(self, ref: str, hidden: bool = True) -> persons.Person:
-        return persons.hide_person(self.store, ref, hidden)
+        return self._edit_people(persons.hide_person, ref, hidden)
 
     def merge_people(self, keep: str, other: str) -> persons.Person:
-        return persons.merge_people(self.store, keep, other)
+        return self._edit_people(persons.merge_people, keep, other)
 
     def split_person(self, ref: str, face_ids: Sequence[str]) -> persons.Person:
-        return persons.split_person(self.store, ref, face_ids)
+        return self._edit_people(persons.split_person, ref, face_ids)
+
+    def _edit_people(self, edit: Callable[..., persons.Person], *args: Any) -> persons.Person:
+        """One people edit as one writer: read, change and write back under the lock (a concurrent
+        consolidation cannot write its copy of the people table over a rename), then re-index."""
+        with self.store.lock:
+            person = edit(self.store, *args)
+            self.store.refresh_if_changed()
+        return person
 
     def person_faces(self, ref: str) -> list[dict]:
         return persons.person_faces(self.store, ref)
@@ -417,9 +453,56 @@ class Memory:
     def thing_history(self, thing: str) -> list[things.ThingRecord]:
         return things.thing_history(self.store, thing)
 
-    def forget(self, media_id: str) -> None:
-        self.writer.forget(media_id)
-        shutil.rmtree(self.settings.thumbs_dir / media_id, ignore_errors=True)
+    # --- forgetting and the storage budget (lifelog/forget.py, lifelog/budget.py) ----------------
+    def forget(self, media_id: str) -> forgetting.ForgetReport:
+        """Forget one file everywhere (`forget_files`)."""
+        return self.forget_files([media_id])
+
+    def forget_files(self, items: Iterable[str | Path], *, dry_run: bool = False) -> forgetting.ForgetReport:
+        """Forget files (paths, folders: every file under them, or media ids) from every table and
+        from disk: episodes, the days and photo sessions they were part of (rebuilt from the other
+        files), faces, people, things, visits, visual memory, thumbnails. dry_run: only say what."""
+        return self._forgotten(forgetting.forget_files(self.store, self.settings.home, list(items), self._rebuild_days,
+                                                   dry_run=dry_run))
+
+    def forget_span(self, start: datetime, end: datetime, *, dry_run: bool = False) -> forgetting.ForgetReport:
+        """Forget every file captured in [start, end) (or recording through its start)."""
+        return self._forgotten(forgetting.forget_span(self.store, self.settings.home, start, end, self._rebuild_days,
+                                                  dry_run=dry_run))
+
+    def forget_person(self, ref: str, *, dry_run: bool = False) -> forgetting.ForgetReport:
+        """Forget a person (id, id suffix or name): their faces, record, crops and name in episodes."""
+        return self._forgotten(forgetting.forget_person(self.store, self.settings.home, ref, self._rebuild_days,
+                                                    dry_run=dry_run))
+
+    def finish_forget(self) -> forgetting.ForgetReport | None:
+        """Finish a forget that a crash interrupted (also done by the next forget and ingest)."""
+        if forgetting.pending(self.settings.home) is None:
+            return None
+        return self._forgotten(forgetting.finish_pending(self.store, self.settings.home, self._rebuild_days))
+
+    def _forgotten(self, report: Any) -> Any:
+        if report is not None and not report.dry_run:
+            self._places = None  # place names are read again
+        return report
+
+    def _rebuild_days(self, media_ids: list[str]) -> None:
+        """Make the days and photo sessions of these files anew (no semantic memory: forgetting
+        recounts people, visits and things itself)."""
+        media = self.store.all_media(in_list("media_id", media_ids))
+        if media:
+            with self.store.lock:
+                self._consolidate(media, semantic_memory=False)
+
+    def budget_status(self) -> budget.BudgetStatus:
+        """The storage budget, what the library's derived data uses, and what was dropped so far."""
+        return budget.status(self.settings.home, budget.budget_bytes(self.settings.budget_gb))
+
+    def enforce_budget(self) -> budget.BudgetReport | None:
+        """Degrade the oldest media's keyframes, thumbnails, then visual memory until the library
+        fits its budget (run after each ingest); None without a budget."""
+        limit = budget.budget_bytes(self.settings.budget_gb)
+        return None if limit is None else budget.enforce(self.store, self.settings.home, limit)
 
 
 def _du(path: Path) -> int:

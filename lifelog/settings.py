@@ -67,6 +67,10 @@ class Settings:
     port: int = 7860
     # ingestion settings by IngestOptions field name, e.g. {"frame_interval_s": 2.0, "ocr": "never"}
     ingest: Mapping[str, Any] = field(default_factory=dict)
+    # storage budget in GB for the library's derived data (database + thumbnails; never your files, text
+    # or vectors): over it, after an ingest, the oldest keyframes, thumbnails, then visual memory go
+    # (lifelog/budget.py). None: no budget
+    budget_gb: float | None = None
 
     @property
     def db_path(self) -> Path:
@@ -117,7 +121,7 @@ def _coerce(name: str, value: Any) -> Any:
             return int(value)
         except ValueError:
             raise ValueError(f"{ENV_PREFIX}{name.upper()}={value!r} is not a whole number") from None
-    if name in ("min_score", "sufficient_score", "keyword_floor"):
+    if name in ("min_score", "sufficient_score", "keyword_floor", "budget_gb"):
         try:
             return float(value)
         except ValueError:

@@ -6,14 +6,17 @@ Each vector column carries, in its Arrow field metadata, the model that filled i
 column is recomputed (`Store.reembed`), from the stored text or keyframes, never by re-ingesting.
 
 A file's episodes are written before its media row; the media row with status "ok" is the commit
-marker (`lifelog.writer.FileWriter` writes a file's rows across every table in that order). On
-open, episodes whose file has no such row (an interrupted write) are removed, so a crash at any
-point leaves every file either fully stored or absent.
+marker (`lifelog.writer.FileWriter` writes a file's rows across every table in that order), and a
+file's episodes land in one commit, so a reader sees all of them or none. Episodes whose file has
+no such row (a write killed half-way) are removed by `repair`, which runs under the writer lock
+before each ingest: under the lock no other writer is half-way, so what it removes is a crash's.
+
+Nothing on the open or query path writes: index upkeep (`refresh_indexes`) runs after writes,
+under the lock. Unindexed rows are still searched, so a stale index costs speed, never a row.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,7 +27,7 @@ import pyarrow as pa
 
 from ingest.records import EpisodeRecord, MediaRecord, Source
 from lifelog import indexes
-from lifelog.db import (EPISODE_TABLE, MEDIA_TABLE, Database, episode_schema, media_schema, vector_field)
+from lifelog.db import EPISODE_TABLE, MEDIA_TABLE, Database, episode_schema, media_schema, replace, vector_field
 from lifelog.hits import MediaInfo
 from lifelog.sql import in_list, quote, utc
 
@@ -73,7 +76,7 @@ class Store:
         self.episode_table = self.database.table(
             EPISODE_TABLE, episode_schema(text.dim, text.model, image.dim, image.model))
         self._indexes_fresh = False
-        self.remove_orphans()
+        self._has_fts = False
 
     def table(self, name: str) -> Any:
         """Another table of the same database (semantic and visual memory keep theirs there)."""
@@ -93,11 +96,22 @@ class Store:
         return media_from_row(rows[0]) if rows else None
 
     def replace_episodes(self, media_id: str, episodes: Sequence[EpisodeRecord]) -> None:
-        """A file's episodes, replacing any earlier version's (before its media row is committed)."""
+        """A file's episodes, replacing any earlier version's in one commit (before its media row)."""
         with self.lock:
-            self._delete_episodes(f"media_id = {quote(media_id)}")
-            if episodes:
-                self.episode_table.add(self._episode_table(episodes))
+            self._replace(self._episode_table(episodes), f"media_id = {quote(media_id)}")
+
+    def _replace(self, rows: pa.Table, scope: str) -> None:
+        """One commit: upsert `rows` by episode id, and delete the other episodes matching `scope`."""
+        replace(self.episode_table, "episode_id", rows, scope)
+        self._indexes_fresh = False
+        if not self.has_fts():  # the first episodes: full-text search needs its index to exist
+            self.refresh_indexes()
+
+    def has_fts(self) -> bool:
+        """Whether the episodes' full-text index exists (later rows are searched unindexed too)."""
+        if not self._has_fts:
+            self._has_fts = any(i.index_type == "FTS" for i in self.episode_table.list_indices())
+        return self._has_fts
 
     def commit_media(self, media: MediaRecord) -> list[str]:
         """Write a file's media row with status "ok": the commit marker of its write. Returns the
@@ -171,8 +185,13 @@ class Store:
         if not episodes:
             return
         with self.lock:
-            self._delete_episodes(in_list("episode_id", [e.episode_id for e in episodes]))
-            self.episode_table.add(self._episode_table(episodes))
+            self._replace(self._episode_table(episodes), in_list("episode_id", [e.episode_id for e in episodes]))
+
+    def replace_span_episodes(self, episodes: Sequence[EpisodeRecord], scope: str) -> None:
+        """Replace, in one commit, the episodes matching `scope` (a time span's days and photo
+        sessions) with `episodes`: a reader sees the old ones or the new ones, never neither."""
+        with self.lock:
+            self._replace(self._episode_table(episodes), scope)
 
     def set_duplicates(self, mapping: dict[str, str]) -> None:
         """Mark episodes as near-duplicates of a representative ("" clears the mark)."""
@@ -206,8 +225,14 @@ class Store:
             self._delete_episodes(f"media_id = {quote(media_id)}")
             self.media_table.delete(f"media_id = {quote(media_id)}")
 
+    def repair(self) -> int:
+        """After a crash: drop episodes of files whose write never finished (no ok media row).
+        Only under the writer lock (another writer's half-way file is not a crash's)."""
+        with self.lock:
+            return self.remove_orphans()
+
     def remove_orphans(self) -> int:
-        """Drop episodes of files whose write never finished (no ok media row)."""
+        """Drop episodes of files whose write never finished (no ok media row); see `repair`."""
         episode_media = {
             r["media_id"]
             for r in self.episode_table.search().where("media_id != ''").select(["media_id"]).to_list()
@@ -253,16 +278,19 @@ class Store:
     def children(self, episode_id: str) -> list[dict]:
         return sorted(self.episodes(f"parent_id = {quote(episode_id)}"), key=lambda r: r["start"])
 
-    def ensure_indexes(self) -> None:
-        """Bring the indexes up to date on the first search after a write (lifelog/indexes.py says
-        which: full-text always, scalar on time, ANN on vectors past 50k rows). Unindexed rows are
-        still searched, so this is about speed, never about missing a row."""
-        if self._indexes_fresh:
-            return
+    def refresh_indexes(self) -> None:
+        """Bring the indexes up to date after writes (lifelog/indexes.py says which: full-text
+        always, scalar on time, ANN on vectors past 50k rows), under the writer lock. Readers never
+        call it: unindexed rows are still searched, so this is about speed, never a missing row."""
         with self.lock:
             if self.episode_table.count_rows() > 0:
                 indexes.ensure_indexes(self.episode_table, vector_columns=("text_vector", "image_vector"))
             self._indexes_fresh = True
+
+    def refresh_if_changed(self) -> None:
+        """`refresh_indexes` when this process wrote episodes since the last refresh."""
+        if not self._indexes_fresh:
+            self.refresh_indexes()
 
     def vector_search(
         self, vector: np.ndarray, *, column: str = "text_vector", where: str | None = None, limit: int = 10,
@@ -271,16 +299,17 @@ class Store:
         """Nearest episodes by cosine distance (`_distance` in each row; similarity = 1 - distance).
 
         selective: the filter keeps few rows (a short time window); see `indexes.vector_query`."""
-        self.ensure_indexes()
         if column == "image_vector":
             where = f"({where}) AND has_image" if where else "has_image"
         return indexes.vector_query(self.episode_table, np.asarray(vector, np.float32), where=where,
                                     limit=limit, column=column, selective=selective).rows
 
     def text_search(self, text: str, *, where: str | None = None, limit: int = 10) -> list[dict]:
-        """BM25 full-text hits (`_score` in each row); an empty list when no word matches."""
-        self.ensure_indexes()
+        """BM25 full-text hits (`_score` in each row); an empty list when no word matches, or when no
+        full-text index was ever built (a library whose first ingest was killed before it)."""
         if not text.strip() or self.episode_table.count_rows() == 0:
+            return []
+        if not self.has_fts():
             return []
         q = self.episode_table.search(text, query_type="fts")
         if where:
@@ -298,11 +327,15 @@ class Store:
         meta = {k.decode(): v.decode() for k, v in (field.metadata or {}).items()}
         return meta.get("model", ""), field.type.list_size
 
-    def stale_columns(self) -> list[StaleColumn]:
+    def stale_columns(self, *, include_unfinished: bool = False) -> list[StaleColumn]:
+        """Vector columns whose model is not the active one; with include_unfinished, also those a
+        killed `reembed` left half-way (a `<name>__next` or `<name>__old` column still there)."""
         out = []
+        names = self.episode_table.schema.names
         for col in (self.text, self.image):
             model, dim = self.stored_column(col.name)
-            if model != col.model or dim != col.dim:
+            unfinished = include_unfinished and (col.name + "__next" in names or col.name + "__old" in names)
+            if model != col.model or dim != col.dim or unfinished:
                 out.append(StaleColumn(col.name, model, dim, col.model, col.dim))
         return out
 
@@ -311,28 +344,39 @@ class Store:
         """Recompute one vector column with another model, from stored rows (text, keyframes).
 
         `compute` receives a batch of episode rows and returns their new vectors (n, column.dim).
+        Resumable: the new vectors fill a column of their own (`<name>__next`, its metadata naming
+        the new model) while the old column stays valid for searches; one commit then swaps them.
+        Killed at any point, the next run goes on with the rows still to do. Returns rows computed.
         """
+        pending, old = column.name + "__next", column.name + "__old"
         with self.lock:
-            rows = self.episodes(columns=["episode_id", "text", "keyframe", "has_image", "media_id", "scale"])
-            stored_model, stored_dim = self.stored_column(column.name)
-            if stored_dim != column.dim:
-                self.episode_table.drop_columns([column.name])
-                self.episode_table.add_columns(vector_field(column.name, column.dim, column.model))
+            names = self.episode_table.schema.names
+            if old in names:  # the swap landed, the clean-up did not
+                self.episode_table.drop_columns([old])
+                if pending not in names and self.stored_column(column.name) == (column.model, column.dim):
+                    return 0
+            if pending in names and self.stored_column(pending) != (column.model, column.dim):
+                self.episode_table.drop_columns([pending])  # begun for another model
+            if pending not in self.episode_table.schema.names:
+                self.episode_table.add_columns(vector_field(pending, column.dim, column.model))
+            rows = self.episodes(f"{pending} IS NULL",
+                                 columns=["episode_id", "text", "keyframe", "has_image", "media_id", "scale"])
             done = 0
             for i in range(0, len(rows), batch):
                 chunk = rows[i:i + batch]
                 vectors = np.asarray(compute(chunk), np.float32)
                 update = pa.table({
                     "episode_id": [r["episode_id"] for r in chunk],
-                    column.name: pa.array(list(vectors), type=pa.list_(pa.float32(), column.dim)),
+                    pending: pa.array(list(vectors), type=pa.list_(pa.float32(), column.dim)),
                 })
                 self.episode_table.merge_insert("episode_id").when_matched_update_all().execute(update)
                 done += len(chunk)
                 if progress:
                     progress(done, len(rows))
-            with warnings.catch_warnings():  # its successor's argument format is undocumented in 0.40
-                warnings.simplefilter("ignore", DeprecationWarning)
-                self.episode_table.replace_field_metadata(column.name, {"model": column.model, "dim": str(column.dim)})
+            # one commit: the old column steps aside and the complete new one takes its name
+            self.episode_table.alter_columns({"path": column.name, "rename": old}, {"path": pending, "rename": column.name})
+            self.episode_table.drop_columns([old])
+            self._indexes_fresh = False
             return done
 
     # --- status -----------------------------------------------------------------------------

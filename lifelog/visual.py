@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 import pyarrow as pa
 
-from lifelog.db import VISUAL_TABLE, visual_schema
+from lifelog.db import VISUAL_TABLE, upsert, visual_schema
 from lifelog.sql import quote
 from models.streammem import SKIP_MESSAGE, StreamMemEncoder, VisualMemory, VisualMemoryError, load_vlm
 
@@ -67,8 +67,7 @@ def save(store: "Store", key: str, memory: VisualMemory, *, media_id: str = "", 
     }
     t = table(store)
     with store.lock:
-        t.delete(f"key = {quote(key)}")
-        t.add(pa.Table.from_pylist([row], schema=visual_schema()))
+        upsert(t, "key", pa.Table.from_pylist([row], schema=visual_schema()))
 
 
 def keys_for(store: "Store", media_id: str) -> list[str]:

@@ -61,3 +61,37 @@ def composed_clip(dest: Path, first_s: float = 4.0) -> Path:
            "[0:v]scale=640:360,setsar=1,fps=25[v0];[1:v]scale=640:360,setsar=1,fps=25[v1];[v0][v1]concat=n=2:v=1:a=0[v]",
            "-map", "[v]", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(dest))
     return dest
+
+
+def make_video(path: Path, width: int = 64, height: int = 48, frames: int = 25, fps: int = 25,
+               metadata: dict[str, str] | None = None) -> Path:
+    """A small H.264 video made with PyAV: a grey ramp over a fixed top half, `metadata` on the container."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as c:
+        for k, v in (metadata or {}).items():
+            c.metadata[k] = v
+        s = c.add_stream("libx264", rate=fps)
+        s.width, s.height, s.pix_fmt = width, height, "yuv420p"
+        for i in range(frames):
+            img = np.full((height, width, 3), (40 + i * 20) % 255, np.uint8)
+            img[: height // 2] = (200, 120, 40)
+            for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
+def exif_jpeg(path: Path, taken: bytes | None = None, *, exif: dict | None = None, gps: dict | None = None,
+              color: tuple[int, int, int] = (120, 30, 200)) -> Path:
+    """A small JPEG with piexif tags: DateTimeOriginal `taken`, more Exif-IFD tags, GPS-IFD tags."""
+    import piexif
+    from PIL import Image
+
+    tags = {"0th": {}, "Exif": dict(exif or {}), "GPS": dict(gps or {})}
+    if taken is not None:
+        tags["Exif"][piexif.ExifIFD.DateTimeOriginal] = taken
+    Image.new("RGB", (64, 48), color).save(path, exif=piexif.dump(tags))
+    return path

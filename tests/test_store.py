@@ -70,6 +70,9 @@ def test_interrupted_write_leaves_nothing(tmp_path: Path) -> None:
     store.episode_table.add(store._episode_table(result.episodes))
     reopened = open_store(tmp_path)
     assert reopened.known("m1") is None
+    # opening writes nothing (a reader must never delete a live writer's rows); the next writer repairs
+    assert len(reopened.episodes()) == 2
+    assert reopened.repair() == 1  # one file's orphaned episodes
     assert reopened.episodes() == []
 
 

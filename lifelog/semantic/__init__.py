@@ -54,6 +54,12 @@ def consolidate(store: "Store", new_media: Sequence[MediaRecord] | None = None, 
     face_model (a loader) and home: run the face model on the stored keyframes of new files that
     have no face rows (a library ingested before faces were kept, `lifelog consolidate --faces`).
     """
+    with store.lock:  # one writer: faces, visits and things are read, changed and written back
+        return _consolidate(store, new_media, face_model, home)
+
+
+def _consolidate(store: "Store", new_media: Sequence[MediaRecord] | None, face_model: Callable[[], Any] | None,
+                 home: Path | None) -> ConsolidationReport:
     t0 = time.perf_counter()
     if new_media is None:
         new_media = store.all_media("status = 'ok'")

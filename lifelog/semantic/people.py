@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from ingest.records import FaceRecord, MediaRecord
-from lifelog.db import FACE_DIM, FACES_TABLE, PEOPLE_TABLE, faces_schema, people_schema
+from lifelog.db import FACE_DIM, FACES_TABLE, PEOPLE_TABLE, faces_schema, people_schema, replace, upsert
 from lifelog.sql import in_list, quote, ts, utc
 
 if TYPE_CHECKING:
@@ -69,10 +69,6 @@ class Assignment:
 def write_faces(store: "Store", media: MediaRecord, faces: Sequence[FaceRecord]) -> None:
     """Replace one file's faces (unassigned: consolidation clusters them). Called by
     `lifelog.writer.FileWriter.write` under the lock, before the media row: the media row stays the commit marker."""
-    t = store.table(FACES_TABLE)
-    t.delete(f"media_id = {quote(media.media_id)}")
-    if not faces:
-        return
     start = utc(media.captured_at)
     rows = [{
         "face_id": f.face_id, "media_id": f.media_id, "episode_id": f.episode_id,
@@ -80,7 +76,8 @@ def write_faces(store: "Store", media: MediaRecord, faces: Sequence[FaceRecord])
         "box": [float(v) for v in f.box], "score": float(f.score),
         "embedding": np.asarray(f.embedding, np.float32), "crop": f.crop, "person_id": "",
     } for f in faces]
-    t.add(pa.Table.from_pylist(rows, schema=faces_schema()))
+    replace(store.table(FACES_TABLE), "face_id", pa.Table.from_pylist(rows, schema=faces_schema()),
+            f"media_id = {quote(media.media_id)}")
 
 
 def detect_faces(store: "Store", media: MediaRecord, face_model: Any, home: Path) -> list[FaceRecord]:
@@ -129,8 +126,7 @@ def _save_people(store: "Store", people: Sequence[Person]) -> None:
     if not people:
         return
     t = store.table(PEOPLE_TABLE)
-    t.delete(in_list("person_id", [p.person_id for p in people]))
-    t.add(pa.Table.from_pylist([{
+    upsert(t, "person_id", pa.Table.from_pylist([{
         "person_id": p.person_id, "name": p.name, "hidden": p.hidden, "n_faces": p.n_faces,
         "centroid": np.asarray(p.centroid, np.float32), "first_seen": utc(p.first_seen),
         "last_seen": utc(p.last_seen), "cover": p.cover,
@@ -177,8 +173,8 @@ def assign_faces(store: "Store", media_ids: Sequence[str]) -> Assignment:
         r["person_id"] = p.person_id
         changed[p.person_id] = p
     with store.lock:
-        faces_t.delete(f"{in_list('face_id', [r['face_id'] for r in rows])}")
-        faces_t.add(pa.Table.from_pylist([{k: r[k] for k in faces_schema().names} for r in rows], schema=faces_schema()))
+        upsert(faces_t, "face_id",
+               pa.Table.from_pylist([{k: r[k] for k in faces_schema().names} for r in rows], schema=faces_schema()))
         _save_people(store, list(changed.values()))
     done.faces, done.people_updated = len(rows), len(changed)
     if any(p.name for p in changed.values()):
@@ -307,16 +303,21 @@ def sync_episode_people(store: "Store", episode_ids: Iterable[str]) -> int:
             people = sorted(wanted.get(r["episode_id"], []))
             if list(r["people"] or []) == people:
                 continue
-            text = (r["text"] or "").split(PEOPLE_LINE)[0] + (PEOPLE_LINE + ", ".join(people) if people else "")
-            where = f"episode_id = {quote(r['episode_id'])}"
-            if people:
-                store.episode_table.update(where=where, values={"people": people, "text": text})
-            else:  # LanceDB 0.40 cannot update to an empty list from Python values; SQL can
-                store.episode_table.update(where=where, values_sql={
-                    "people": "arrow_cast(make_array(), 'List(Utf8)')", "text": quote(text)})
+            _set_people(store, r, people)
             changed += 1
         store.episodes_changed()  # the full-text index must see the new words
     return changed
+
+
+def _set_people(store: "Store", row: dict, people: list[str]) -> None:
+    """One episode's `people` list and the "People: ..." line of its text (under the lock)."""
+    text = (row["text"] or "").split(PEOPLE_LINE)[0] + (PEOPLE_LINE + ", ".join(people) if people else "")
+    where = f"episode_id = {quote(row['episode_id'])}"
+    if people:
+        store.episode_table.update(where=where, values={"people": people, "text": text})
+    else:  # LanceDB 0.40 cannot update to an empty list from Python values; SQL can
+        store.episode_table.update(where=where, values_sql={
+            "people": "arrow_cast(make_array(), 'List(Utf8)')", "text": quote(text)})
 
 
 # --- questions the agent asks ---------------------------------------------------------------------
@@ -351,3 +352,64 @@ def sightings(store: "Store", person_name: str, start: datetime | None = None, e
         out.setdefault(r["episode_id"], Sighting(p.label, r["time"], r["episode_id"], r["media_id"],
                                                  float(r["offset_s"] or 0), r["crop"] or ""))
     return list(out.values())
+
+
+# --- forgetting (lifelog/forget.py runs these under the writer lock) ------------------------------
+def find_person(store: "Store", ref: str) -> Person:
+    """A person by id, id suffix (as listed) or name; KeyError naming the known people otherwise."""
+    return _person(store, ref)
+
+
+def people_of_media(store: "Store", media_ids: Sequence[str]) -> list[str]:
+    """The people some files' faces are assigned to."""
+    rows = store.table(FACES_TABLE).search().where(f"{in_list('media_id', media_ids)} AND person_id != ''") \
+        .select(["person_id"]).limit(None).to_list()
+    return sorted({r["person_id"] for r in rows})
+
+
+def recount_people(store: "Store", person_ids: Sequence[str]) -> tuple[int, int]:
+    """Recompute each person's count, centroid, first and last seen and cover from the faces they
+    still have, and remove those left with none. Idempotent. Returns (updated, removed)."""
+    if not person_ids:
+        return 0, 0
+    faces = store.table(FACES_TABLE).search().where(in_list("person_id", person_ids)) \
+        .select(["face_id", "person_id", "time", "embedding", "crop"]).limit(None).to_list()
+    by_person: dict[str, list[dict]] = {}
+    for f in sorted(faces, key=lambda f: f["face_id"]):
+        by_person.setdefault(f["person_id"], []).append(f)
+    keep: list[Person] = []
+    gone: list[str] = []
+    for p in load_people(store, in_list("person_id", person_ids)):
+        members = by_person.get(p.person_id)
+        if not members:
+            gone.append(p.person_id)
+            continue
+        p.n_faces = len(members)
+        p.centroid = np.mean([np.asarray(f["embedding"], np.float32) for f in members], axis=0).astype(np.float32)
+        times = [f["time"] for f in members if f["time"] is not None]
+        p.first_seen, p.last_seen = (min(times), max(times)) if times else (None, None)
+        crops = [f["crop"] for f in sorted(members, key=lambda f: (f["time"] is None, f["time"], f["face_id"])) if f["crop"]]
+        p.cover = p.cover if p.cover in crops else (crops[0] if crops else "")
+        keep.append(p)
+    with store.lock:
+        _save_people(store, keep)
+        if gone:
+            store.table(PEOPLE_TABLE).delete(in_list("person_id", gone))
+    return len(keep), len(gone)
+
+
+def drop_names(store: "Store", names: Sequence[str]) -> int:
+    """Take names that no remaining visible person carries out of every episode's `people` list and
+    "People:" line (the coarser episodes that summarised a forgotten person's segments). Returns
+    episodes changed."""
+    carried = {p.name for p in load_people(store) if p.name and not p.hidden}
+    names = sorted({n for n in names if n and n not in carried})
+    if not names:
+        return 0
+    where = " OR ".join(f"array_has(people, {quote(n)})" for n in names)
+    rows = store.episodes(where, columns=["episode_id", "people", "text"])
+    with store.lock:
+        for r in rows:
+            _set_people(store, r, [n for n in (r["people"] or []) if n not in names])
+        store.episodes_changed()
+    return len(rows)

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from ingest.places import distance_km, place_name
 from ingest.records import MediaRecord
-from lifelog.db import VISITS_TABLE, visits_schema
+from lifelog.db import VISITS_TABLE, upsert, visits_schema
 from lifelog.semantic.things import STOP
 from lifelog.sql import in_list, ts, utc
 
@@ -105,8 +105,7 @@ def add_visits(store: "Store", new_media: Sequence[MediaRecord], episodes: Seque
         v.place = place_name(v.lat, v.lon)
     if touched:
         with store.lock:
-            t.delete(in_list("visit_id", touched))
-            t.add(pa.Table.from_pylist([{
+            upsert(t, "visit_id", pa.Table.from_pylist([{
                 "visit_id": v.visit_id, "place": v.place, "lat": v.lat, "lon": v.lon, "start": v.start, "end": v.end,
                 "n_points": v.n_points, "media_ids": v.media_ids, "keywords": v.keywords,
             } for v in touched.values()], schema=visits_schema()))
@@ -131,3 +130,50 @@ def last_visit(store: "Store", place_words: str) -> Visit | None:
             return v
     return None
 
+
+
+# --- forgetting (lifelog/forget.py) ---------------------------------------------------------------
+def visits_of_media(store: "Store", media_ids: Sequence[str]) -> list[str]:
+    """The visits that list any of some files."""
+    ids = set(media_ids)
+    rows = store.table(VISITS_TABLE).search().select(["visit_id", "media_ids"]).limit(None).to_list()
+    return sorted(r["visit_id"] for r in rows if ids & set(r["media_ids"] or []))
+
+
+def drop_from_visits(store: "Store", visit_ids: Sequence[str], media_ids: Sequence[str]) -> tuple[int, int]:
+    """Take files out of visits: each visit's position, span, count and keywords are recomputed from
+    the files it keeps, and a visit left with none is deleted. Idempotent. Returns (changed, deleted)."""
+    if not visit_ids:
+        return 0, 0
+    gone = set(media_ids)
+    t = store.table(VISITS_TABLE)
+    changed: list[Visit] = []
+    empty: list[str] = []
+    for v in visits(store, in_list("visit_id", visit_ids)):
+        keep = [m for m in v.media_ids if m not in gone]
+        media = {m.media_id: m for m in store.all_media(in_list("media_id", keep))} if keep else {}
+        points = [media[m] for m in keep if m in media and media[m].lat is not None and media[m].captured_at]
+        if not points:
+            empty.append(v.visit_id)
+            continue
+        starts = [utc(m.captured_at) for m in points]
+        ends = [utc(m.captured_at) + timedelta(seconds=m.duration_s or 0) for m in points]  # type: ignore[operator]
+        v.lat = sum(float(m.lat) for m in points) / len(points)  # type: ignore[arg-type]
+        v.lon = sum(float(m.lon) for m in points) / len(points)  # type: ignore[arg-type]
+        v.start, v.end, v.n_points = min(starts), max(ends), len(points)  # type: ignore[type-var]
+        v.media_ids = [m.media_id for m in points]
+        episodes = store.episodes(f"{in_list('media_id', v.media_ids)} AND scale = 'segment'",
+                                  columns=["media_id", "offset_start", "tags", "transcript"])
+        order = {m: i for i, m in enumerate(v.media_ids)}
+        v.keywords = _keywords(sorted(episodes, key=lambda e: (order[e["media_id"]], e["offset_start"] or 0)))
+        v.place = place_name(v.lat, v.lon)
+        changed.append(v)
+    with store.lock:
+        if changed:
+            upsert(t, "visit_id", pa.Table.from_pylist([{
+                "visit_id": v.visit_id, "place": v.place, "lat": v.lat, "lon": v.lon, "start": v.start, "end": v.end,
+                "n_points": v.n_points, "media_ids": v.media_ids, "keywords": v.keywords,
+            } for v in changed], schema=visits_schema()))
+        if empty:
+            t.delete(in_list("visit_id", empty))
+    return len(changed), len(empty)

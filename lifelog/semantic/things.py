@@ -141,3 +141,40 @@ def thing_history(store: "Store", thing: str) -> list[ThingRecord]:
     rows = store.table(THINGS_TABLE).search().where(f"thing = {quote(normalise_thing(thing))}").limit(None).to_list()
     return sorted((_thing_from_row(r) for r in rows), key=lambda r: r.time)
 
+
+
+# --- forgetting (lifelog/forget.py) ---------------------------------------------------------------
+def things_of_media(store: "Store", media_ids: Sequence[str]) -> list[str]:
+    """The things some files' sightings name."""
+    rows = store.table(THINGS_TABLE).search().where(in_list("media_id", media_ids)).select(["thing"]).limit(None).to_list()
+    return sorted({r["thing"] for r in rows})
+
+
+def forget_sightings(store: "Store", media_ids: Sequence[str], names: Sequence[str]) -> int:
+    """Delete some files' sightings of `names`; a record that a deleted sighting had closed is
+    closed again by the next remaining sighting, or becomes current when it is now the latest.
+    Idempotent (reads what remains). Returns the sightings deleted."""
+    t = store.table(THINGS_TABLE)
+    gone = set(media_ids)
+    rows = t.search().where(in_list("thing", names)).limit(None).to_list() if names else []
+    by_thing: dict[str, list[dict]] = {}
+    for r in rows:
+        if r["media_id"] not in gone:
+            by_thing.setdefault(r["thing"], []).append(r)
+    changed: list[dict] = []
+    for kept in by_thing.values():
+        times = {r["time"] for r in kept}
+        for r in kept:
+            if r["valid_to"] is None or r["valid_to"] in times:
+                continue  # current, or closed by a sighting that stays
+            later = [o["time"] for o in kept if o is not r and o["time"] >= r["time"]]
+            r["valid_to"] = min(later) if later else None
+            changed.append(r)
+    with store.lock:
+        if changed:  # one commit; (thing, episode_id) names a sighting
+            rows_t = pa.Table.from_pylist([{k: r[k] for k in things_schema().names} for r in changed], schema=things_schema())
+            t.merge_insert(["thing", "episode_id"]).when_matched_update_all().execute(rows_t)
+        n = t.count_rows(in_list("media_id", gone))
+        if n:
+            t.delete(in_list("media_id", gone))
+    return n

@@ -4,6 +4,7 @@ and which files failed. Ingestion runs in the background (`ui.jobs`); a timer po
 
 from __future__ import annotations
 
+import html
 import shutil
 import time
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from lifelog.forget import ForgetReport, parse_when
 from ui.context import Context
 from ui.views import progress_html, status_html
 
@@ -74,6 +76,47 @@ def poll(ctx: Context) -> tuple[str, list[list[str]], str, gr.Timer]:
     return progress_html(job), failures_table(ctx), status_html(ctx.mem.status()), gr.Timer(active=running)
 
 
+def _forget_job(ctx: Context, target: str, start: str, end: str, dry: bool) -> ForgetReport:
+    """One forget through the API: a path (file or folder) or a date span; gr.Error for bad input."""
+    target, start, end = (target or "").strip(), (start or "").strip(), (end or "").strip()
+    if ctx.ingestor.job and ctx.ingestor.job.running:
+        raise gr.Error("An ingestion is running: wait for it to finish (or stop it), then forget.")
+    if target and (start or end):
+        raise gr.Error("Forget either a file or folder, or a date span, not both at once.")
+    try:
+        if target:
+            return ctx.mem.forget_files([target], dry_run=dry)
+        if start and end:
+            zone = (ctx.mem.settings.now or datetime.now().astimezone()).tzinfo
+            return ctx.mem.forget_span(parse_when(start, zone), parse_when(end, zone, end=True), dry_run=dry)
+    except ValueError as e:
+        raise gr.Error(str(e)) from e
+    raise gr.Error("Type a file or folder, or both dates of a span (e.g. 2025-06-14 to 2025-06-14).")
+
+
+def forget_html(r: ForgetReport) -> str:
+    unknown = "".join(f'<div class="ll-note">Not in memory: {html.escape(u)}</div>' for u in r.unknown)
+    if not r.files:
+        return unknown + '<div class="ll-note">Nothing in memory to forget there.</div>'
+    files = "".join(f"<li>{html.escape(f)}</li>" for f in r.files[:50])
+    files += f"<li>... and {len(r.files) - 50} more</li>" if len(r.files) > 50 else ""
+    confirm = ('<div class="ll-note">Press <b>Forget for good</b> to remove these from memory (your own files '
+               "stay where they are).</div>") if r.dry_run else ""
+    return f"{unknown}<div>{html.escape(r.summary())}</div><ul>{files}</ul>{confirm}"
+
+
+def forget_preview(ctx: Context, target: str, start: str, end: str) -> tuple[str, dict]:
+    """The first step: what would be forgotten; nothing changes. Shows the confirm button."""
+    report = _forget_job(ctx, target, start, end, dry=True)
+    return forget_html(report), gr.update(visible=bool(report.files))
+
+
+def forget_confirm(ctx: Context, target: str, start: str, end: str) -> tuple[str, dict, str]:
+    """The confirm step: forget for good, then hide the button and refresh the status."""
+    report = _forget_job(ctx, target, start, end, dry=False)
+    return forget_html(report), gr.update(visible=False), status_html(ctx.mem.status())
+
+
 def refresh_library(ctx: Context) -> tuple[str, list[list[str]], str]:
     return progress_html(ctx.ingestor.job), failures_table(ctx), status_html(ctx.mem.status())
 
@@ -110,6 +153,18 @@ def build(ctx: Context) -> LibraryTab:
         status = gr.HTML(elem_id="ll-status")
         failures = gr.Dataframe(headers=["File", "Why it could not be read"], label="Files that failed",
                                 interactive=False, wrap=True, elem_id="ll-failures")
+        with gr.Accordion("Forget", open=False, elem_id="ll-forget"):
+            gr.Markdown("Remove a file, a folder or a date span from memory everywhere: its moments, the days "
+                        "they were part of, faces, places, things and pictures. Your own files are not touched.")
+            with gr.Row():
+                forget_target = gr.Textbox(label="File or folder", placeholder="/home/you/Recordings/REC_0001.m4a",
+                                           elem_id="ll-forget-path", scale=3)
+                forget_from = gr.Textbox(label="Or from (date)", placeholder="2025-06-14", elem_id="ll-forget-from")
+                forget_to = gr.Textbox(label="to (date, included)", placeholder="2025-06-14", elem_id="ll-forget-to")
+            with gr.Row():
+                preview_btn = gr.Button("Show what would be forgotten", elem_id="ll-forget-preview")
+                confirm_btn = gr.Button("Forget for good", variant="stop", visible=False, elem_id="ll-forget-confirm")
+            forget_out = gr.HTML(elem_id="ll-forget-out")
         timer = gr.Timer(1.0, active=False)
 
     tab = LibraryTab(progress=progress, failures=failures, status=status)
@@ -118,9 +173,12 @@ def build(ctx: Context) -> LibraryTab:
     upload_btn.click(partial(add_files, ctx), uploads, [progress, timer])
     stop_btn.click(partial(stop_ingest, ctx), None, progress)
     timer.tick(partial(poll, ctx), None, [progress, failures, status, timer])
+    forget_inputs = [forget_target, forget_from, forget_to]
+    preview_btn.click(partial(forget_preview, ctx), forget_inputs, [forget_out, confirm_btn])
+    confirm_btn.click(partial(forget_confirm, ctx), forget_inputs, [forget_out, confirm_btn, status])
     library_tab.select(partial(refresh_library, ctx), None, tab.refreshed)
     return tab
 
 
-__all__ = ["LibraryTab", "add_files", "add_folder", "build", "failures_table", "poll", "refresh_library",
-           "stop_ingest"]
+__all__ = ["LibraryTab", "add_files", "add_folder", "build", "failures_table", "forget_confirm", "forget_html",
+           "forget_preview", "poll", "refresh_library", "stop_ingest"]
