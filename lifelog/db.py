@@ -29,6 +29,7 @@ PEOPLE_TABLE = "people"
 VISITS_TABLE = "visits"
 THINGS_TABLE = "things"
 VISUAL_TABLE = "visual_memory"
+CONSOLIDATED_TABLE = "consolidated"
 TS = pa.timestamp("us", tz="UTC")
 FACE_DIM = 128
 
@@ -186,10 +187,16 @@ def visual_schema() -> pa.Schema:
     ])
 
 
+def consolidated_schema() -> pa.Schema:
+    """The files whose days, sessions and semantic memory consolidation has folded in."""
+    return pa.schema([pa.field("media_id", pa.string(), nullable=False), pa.field("at", TS)])
+
+
 # the tables whose schema does not depend on the active models (episodes' vector sizes do)
 SCHEMAS: dict[str, Callable[[], pa.Schema]] = {
     MEDIA_TABLE: media_schema, FACES_TABLE: faces_schema, PEOPLE_TABLE: people_schema,
     VISITS_TABLE: visits_schema, THINGS_TABLE: things_schema, VISUAL_TABLE: visual_schema,
+    CONSOLIDATED_TABLE: consolidated_schema,
 }
 
 

@@ -36,11 +36,13 @@ from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
+import pyarrow as pa
+
 from ingest.hashing import file_hash
 from ingest.options import text_path
 from ingest.records import MediaRecord
 from lifelog import budget, vacuum
-from lifelog.db import FACES_TABLE, THINGS_TABLE, VISUAL_TABLE
+from lifelog.db import CONSOLIDATED_TABLE, FACES_TABLE, THINGS_TABLE, VISUAL_TABLE, consolidated_schema
 from lifelog.semantic import people, places, things
 from lifelog.sql import in_list, quote, ts, utc
 
@@ -341,6 +343,10 @@ def _execute(store: "Store", home: Path, plan: ForgetPlan, rebuild: Rebuild) -> 
     budget.forget_lines(home, ids)
     _step("media")
     if ids:
+        if store.has_table(CONSOLIDATED_TABLE):  # rewritten whole: a delete's predicate would keep the ids on disk
+            marks = store.table(CONSOLIDATED_TABLE)
+            keep = [r for r in marks.search().limit(None).to_list() if r["media_id"] not in set(ids)]
+            marks.add(pa.Table.from_pylist(keep, schema=consolidated_schema()), mode="overwrite")
         store.media_table.delete(gone)
     _step("purge")
     for name in store.database.table_names():

@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
+import pyarrow as pa
 
 import models
 from ingest.options import plausible_time, text_path
 from lifelog import budget, semantic
 from lifelog import forget as forgetting
+from lifelog.db import CONSOLIDATED_TABLE, consolidated_schema, upsert
 from lifelog.hits import episode_from_row, fuse, hit_from_row
 from lifelog.schema import Answer, Filters, Hit, ModelRow, Status
 from lifelog.semantic import people as persons
@@ -134,16 +136,12 @@ class Memory:
             raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
         self.store.repair()  # a killed run's half-written file (under the lock: no one else is half-way)
         self.finish_forget()  # a forget a crash interrupted: finished before new files come in
-        before = {m.media_id for m in self.store.all_media("status = 'ok'")}
         report = ingest_paths(paths, self.writer, self.ingest_options(), progress=progress, stop=stop)
         with self.store.lock:  # a concurrent ingest's files count as new here too: consolidation is idempotent
-            stored = self.store.all_media("status = 'ok'")
-            new = [m for m in stored if m.media_id not in before]
-            # also files whose day was never consolidated (a run killed between the last write and here)
-            days = {r["episode_id"] for r in self.store.episodes("scale = 'day'", columns=["episode_id"])}
-            tz = self._day_zone()
-            new += [m for m in stored if m.media_id in before and plausible_time(m.captured_at)
-                    and f"day:{m.captured_at.astimezone(tz).date().isoformat()}" not in days]
+            # every stored file that consolidation has not folded in: this run's, a concurrent ingest's,
+            # and those of a run killed between its last write and its consolidation
+            done = self._consolidated()
+            new = [m for m in self.store.all_media("status = 'ok'") if m.media_id not in done]
             if new:
                 self.consolidate(new)
             self.store.refresh_if_changed()
@@ -179,6 +177,7 @@ class Memory:
             new_media = store.all_media("status = 'ok'")
         times = [m.captured_at for m in new_media if plausible_time(m.captured_at)]
         if not times:
+            self._mark_consolidated(new_media)
             return 0
         self._infer_offsets(new_media)
         # a day's margin on each side: a local date can differ from the UTC date
@@ -211,7 +210,26 @@ class Memory:
         # semantic memory (people, visits, things) after the episodes are in place: "sleep-time" consolidation
         if semantic_memory:  # False: forgetting rebuilds days and photo sessions only
             self.last_consolidation = semantic.consolidate(store, new_media)
+        self._mark_consolidated(new_media)
         return len(created)
+
+    def _consolidated(self) -> set[str]:
+        """The media ids consolidation has folded in. A library from before this was recorded counts
+        each file whose day exists as done (the check it made then)."""
+        store = self.store
+        if not store.has_table(CONSOLIDATED_TABLE):
+            days = {r["episode_id"] for r in store.episodes("scale = 'day'", columns=["episode_id"])}
+            tz = self._day_zone()
+            self._mark_consolidated([m for m in store.all_media("status = 'ok'") if plausible_time(m.captured_at)
+                                     and f"day:{m.captured_at.astimezone(tz).date().isoformat()}" in days])
+        rows = store.table(CONSOLIDATED_TABLE).search().select(["media_id"]).limit(None).to_list()
+        return {r["media_id"] for r in rows}
+
+    def _mark_consolidated(self, media: Sequence[Any]) -> None:
+        ids = sorted({m.media_id for m in media if m.status == "ok"})
+        now = datetime.now().astimezone()
+        upsert(self.store.table(CONSOLIDATED_TABLE), "media_id",
+               pa.Table.from_pylist([{"media_id": i, "at": now} for i in ids], schema=consolidated_schema()))
 
     def consolidate_semantic(self, *, detect_faces: bool = False) -> Any:
         """Fold every file into semantic memory again (`lifelog consolidate`); with detect_faces, run

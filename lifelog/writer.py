@@ -13,8 +13,8 @@ whole. Semantic tables derived across files (people, visits, things) are consoli
 from __future__ import annotations
 
 from ingest.records import FileResult, MediaRecord
-from lifelog.db import FACES_TABLE, VISUAL_TABLE
-from lifelog.semantic import people
+from lifelog.db import CONSOLIDATED_TABLE, FACES_TABLE, THINGS_TABLE, VISITS_TABLE, VISUAL_TABLE
+from lifelog.semantic import people, places, things
 from lifelog.sql import quote
 from lifelog.store import Store
 
@@ -41,6 +41,8 @@ class FileWriter:
                 if result.visual is not None:
                     visual.save_video(store, media.media_id, result.visual.video, result.visual.events)
             people.write_faces(store, media, result.faces)
+            if store.has_table(CONSOLIDATED_TABLE):  # this version is not consolidated yet
+                store.table(CONSOLIDATED_TABLE).delete(f"media_id = {quote(media.media_id)}")
             for stale in store.commit_media(media):  # a changed file replaces its old version
                 self.forget(stale)
 
@@ -52,7 +54,9 @@ class FileWriter:
 
     # --- forgetting -----------------------------------------------------------------------------
     def forget(self, media_id: str) -> None:
-        """Remove a file from memory: its visual memory, faces, episodes and media row."""
+        """Remove one file's own rows: visual memory, faces (their people recounted), sightings of
+        things, its place in visits, episodes and media row. Days and photo sessions that span files
+        are rebuilt by the caller's consolidation (`lifelog.forget` does all of it, crash-safe)."""
         store = self.store
         with store.lock:
             if store.has_table(VISUAL_TABLE):
@@ -60,5 +64,13 @@ class FileWriter:
 
                 visual.delete(store, media_id)
             if store.has_table(FACES_TABLE):
+                persons = people.people_of_media(store, [media_id])
                 store.table(FACES_TABLE).delete(f"media_id = {quote(media_id)}")
+                people.recount_people(store, persons)
+            if store.has_table(THINGS_TABLE):
+                things.forget_sightings(store, [media_id], things.things_of_media(store, [media_id]))
+            if store.has_table(VISITS_TABLE):
+                places.drop_from_visits(store, places.visits_of_media(store, [media_id]), [media_id])
+            if store.has_table(CONSOLIDATED_TABLE):
+                store.table(CONSOLIDATED_TABLE).delete(f"media_id = {quote(media_id)}")
             store.delete_media(media_id)

@@ -26,12 +26,14 @@ pytestmark = pytest.mark.slow
 KILLS = 10
 
 
-def _kill_loop(home: Path, args: list[str], length_s: float, seed: int, extra_env: dict[str, str] | None = None) -> list[float]:
-    """Start the command and SIGKILL it after a random delay, KILLS times (runs that finish first
-    do not count as kills); returns the delays that killed."""
+def _kill_loop(home: Path, args: list[str], length_s: float, seed: int, extra_env: dict[str, str] | None = None,
+               start_from: Path | None = None) -> list[float]:
+    """Start the command and SIGKILL it after a random delay, KILLS times; returns the delays that
+    killed. A run that finishes before its kill does not count, and the library goes back to where
+    it started (`start_from`, else empty), so that later kills land in the middle of the work again."""
     rng = random.Random(seed)
     killed: list[float] = []
-    for _ in range(4 * KILLS):
+    for _ in range(5 * KILLS):
         if len(killed) >= KILLS:
             break
         delay = rng.uniform(0.3, max(1.0, length_s))
@@ -39,6 +41,9 @@ def _kill_loop(home: Path, args: list[str], length_s: float, seed: int, extra_en
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             proc.wait(timeout=delay)
+            shutil.rmtree(home)
+            if start_from is not None:
+                shutil.copytree(start_from, home)
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
@@ -96,7 +101,7 @@ def test_kills_during_consolidate(library, tmp_path: Path) -> None:
     shutil.copytree(bare, home)
     seconds = _timed(reference, "consolidate")
     assert snapshot(reference) == snapshot(built)  # consolidating from scratch rebuilds what ingest made
-    killed = _kill_loop(home, ["consolidate"], seconds, seed=2)
+    killed = _kill_loop(home, ["consolidate"], seconds, seed=2, start_from=bare)
     _timed(home, "consolidate")
     assert snapshot(home) == snapshot(reference), f"killed after {killed} s"
 
@@ -108,7 +113,7 @@ def test_kills_during_reindex(library, tmp_path: Path) -> None:
     shutil.copytree(built, reference)
     shutil.copytree(built, home)
     seconds = _timed(reference, "reindex", extra_env=other_model)
-    killed = _kill_loop(home, ["reindex"], seconds, seed=3, extra_env=other_model)
+    killed = _kill_loop(home, ["reindex"], seconds, seed=3, extra_env=other_model, start_from=built)
     # between kills the column in use is whole: a search works with the model it names (the old one
     # while the new column fills, the new one once a run got to the swap)
     between = run(home, "search", "keys")
