@@ -16,7 +16,8 @@ that makes no cycle:
 4. store: the media and episodes tables; vacuum (deleted rows purged from disk)
 5. semantic.things, semantic.people, semantic.places, visual: the memories beside the episodes
 6. semantic: consolidation over people, places and things
-7. writer: one file's unit of work across every table; budget (the storage budget); forget
+7. writer: one file's unit of work across every table; consolidation (days and photo sessions
+   across files); budget (the storage budget); forget
    (files, spans and people taken out of every table, crash-safe)
 8. agent: answers, written against `Retriever`
 9. memory: the facade that wires the parts (and implements `Retriever`)
@@ -34,7 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("store", "vacuum"),
     ("semantic.things", "semantic.people", "semantic.places", "visual"),
     ("semantic",),
-    ("writer", "budget", "forget"),
+    ("writer", "budget", "forget", "consolidation"),
     ("agent",),
     ("memory",),
     ("evaluate", "cli_forget"),

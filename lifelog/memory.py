@@ -22,19 +22,17 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
-import pyarrow as pa
 
 import models
-from ingest.options import plausible_time, text_path
-from lifelog import budget, semantic
+from ingest.options import text_path
+from lifelog import budget, consolidation, semantic
 from lifelog import forget as forgetting
-from lifelog.db import CONSOLIDATED_TABLE, consolidated_schema, upsert
-from lifelog.hits import episode_from_row, fuse, hit_from_row
+from lifelog.hits import fuse, hit_from_row
 from lifelog.schema import Answer, Filters, Hit, ModelRow, Status
 from lifelog.semantic import people as persons
 from lifelog.semantic import places, things
 from lifelog.settings import Settings, load_settings
-from lifelog.sql import in_list, ts
+from lifelog.sql import in_list
 from lifelog.store import Store, VectorColumn
 from lifelog.writer import FileWriter
 
@@ -140,8 +138,7 @@ class Memory:
         with self.store.lock:  # a concurrent ingest's files count as new here too: consolidation is idempotent
             # every stored file that consolidation has not folded in: this run's, a concurrent ingest's,
             # and those of a run killed between its last write and its consolidation
-            done = self._consolidated()
-            new = [m for m in self.store.all_media("status = 'ok'") if m.media_id not in done]
+            new = consolidation.pending(self.store, self._day_zone())
             if new:
                 self.consolidate(new)
             self.store.refresh_if_changed()
@@ -170,66 +167,16 @@ class Memory:
             return created
 
     def _consolidate(self, new_media: Sequence[Any] | None, semantic_memory: bool = True) -> int:
-        from ingest.sessions import consolidate
-
         store = self.store
         if new_media is None:
             new_media = store.all_media("status = 'ok'")
-        times = [m.captured_at for m in new_media if plausible_time(m.captured_at)]
-        if not times:
-            self._mark_consolidated(new_media)
-            return 0
-        self._infer_offsets(new_media)
-        # a day's margin on each side: a local date can differ from the UTC date
-        # (dates as the files' own clocks give them, read as UTC midnights)
-        lo = (min(times) - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
-        hi = (max(times) + timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
-        span = f"start >= {ts(lo)} AND start < {ts(hi)}"
-        records = [episode_from_row(r) for r in store.episodes(f"scale IN ('segment', 'session') AND {span}")]
-        # photo sessions and days are made anew from their members
-        records = [r for r in records if r.media_id]
-        before = {r.episode_id: (r.parent_id, r.duplicate_of) for r in records}
-        tz = self._day_zone()
-        out = consolidate(records, tz, self.ingest_options(), text_embedder=self.model("text_embed"))
-        created = [e for e in out if e.episode_id not in before]
-        # one commit: a reader sees the span's old days and photo sessions or the new ones
-        store.replace_span_episodes(created, f"media_id = '' AND scale IN ('session', 'day') AND {span}")
-        parents: dict[str, list[str]] = {}
-        duplicates: dict[str, str] = {}
-        for r in out:
-            if r.episode_id not in before:
-                continue
-            parent, dup = before[r.episode_id]
-            if r.parent_id != parent:
-                parents.setdefault(r.parent_id, []).append(r.episode_id)
-            if r.duplicate_of != dup:
-                duplicates[r.episode_id] = r.duplicate_of
-        for parent_id, ids in parents.items():
-            store.set_parent(ids, parent_id)
-        store.set_duplicates(duplicates)
+        created = consolidation.rebuild_days(store, new_media, self.ingest_options(), self._day_zone(),
+                                             lambda: self.model("text_embed"))
         # semantic memory (people, visits, things) after the episodes are in place: "sleep-time" consolidation
-        if semantic_memory:  # False: forgetting rebuilds days and photo sessions only
+        if created is not None and semantic_memory:  # False: forgetting rebuilds days and photo sessions only
             self.last_consolidation = semantic.consolidate(store, new_media)
-        self._mark_consolidated(new_media)
-        return len(created)
-
-    def _consolidated(self) -> set[str]:
-        """The media ids consolidation has folded in. A library from before this was recorded counts
-        each file whose day exists as done (the check it made then)."""
-        store = self.store
-        if not store.has_table(CONSOLIDATED_TABLE):
-            days = {r["episode_id"] for r in store.episodes("scale = 'day'", columns=["episode_id"])}
-            tz = self._day_zone()
-            self._mark_consolidated([m for m in store.all_media("status = 'ok'") if plausible_time(m.captured_at)
-                                     and f"day:{m.captured_at.astimezone(tz).date().isoformat()}" in days])
-        rows = store.table(CONSOLIDATED_TABLE).search().select(["media_id"]).limit(None).to_list()
-        return {r["media_id"] for r in rows}
-
-    def _mark_consolidated(self, media: Sequence[Any]) -> None:
-        ids = sorted({m.media_id for m in media if m.status == "ok"})
-        now = datetime.now().astimezone()
-        upsert(self.store.table(CONSOLIDATED_TABLE), "media_id",
-               pa.Table.from_pylist([{"media_id": i, "at": now} for i in ids], schema=consolidated_schema()))
+        consolidation.mark(store, new_media)
+        return created or 0
 
     def consolidate_semantic(self, *, detect_faces: bool = False) -> Any:
         """Fold every file into semantic memory again (`lifelog consolidate`); with detect_faces, run
@@ -242,19 +189,6 @@ class Memory:
                 report = semantic.consolidate(self.store, None)
             self.store.refresh_if_changed()
         return report
-
-    def _infer_offsets(self, new_media: Sequence[Any]) -> None:
-        """Give files without a local UTC offset (videos and recordings store UTC) the offset of the
-        nearest file in time that has one, within a day: the phone was in the same zone."""
-        unknown = [m for m in new_media if m.utc_offset_min is None and m.captured_at]
-        if not unknown:
-            return
-        known = [m for m in self.store.all_media("status = 'ok' AND utc_offset_min IS NOT NULL") if m.captured_at]
-        for m in unknown:
-            near = min(known, key=lambda k: abs((k.captured_at - m.captured_at).total_seconds()), default=None)
-            if near and abs((near.captured_at - m.captured_at).total_seconds()) <= 86400:
-                self.store.set_media_fields(m.media_id, utc_offset_min=near.utc_offset_min)
-                m.utc_offset_min = near.utc_offset_min
 
     # --- searching and asking ----------------------------------------------------------------
     def embed_query(self, text: str) -> np.ndarray:

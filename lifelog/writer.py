@@ -41,8 +41,6 @@ class FileWriter:
                 if result.visual is not None:
                     visual.save_video(store, media.media_id, result.visual.video, result.visual.events)
             people.write_faces(store, media, result.faces)
-            if store.has_table(CONSOLIDATED_TABLE):  # this version is not consolidated yet
-                store.table(CONSOLIDATED_TABLE).delete(f"media_id = {quote(media.media_id)}")
             for stale in store.commit_media(media):  # a changed file replaces its old version
                 self.forget(stale)
 
