@@ -117,8 +117,10 @@ class Store:
         """Write a file's media row with status "ok": the commit marker of its write. Returns the
         ids of other versions stored under the same path (a changed file), for the caller to forget."""
         media.status, media.error = "ok", ""
-        media.ingested_at = media.ingested_at or datetime.now(timezone.utc)
         with self.lock:
+            # the commit's own time, under the lock: later than any consolidation mark made before it
+            # (lifelog/consolidation.py), so a file rewritten by a concurrent ingest is pending again
+            media.ingested_at = datetime.now(timezone.utc)
             self._upsert_media(media)
             stale = self.media_table.search().where(
                 f"path = {quote(media.path)} AND media_id != {quote(media.media_id)}"
