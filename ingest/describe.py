@@ -29,8 +29,12 @@ log = logging.getLogger(__name__)
 # a tag must reach this probability to be kept (ImageNet tags below it are mostly noise)
 MIN_TAG_SCORE = 0.1
 MAX_TAGS = 5
-# word-like boxes with an aligned neighbour that make text_likely() say yes
+# word-like boxes with an aligned neighbour that make text_likely() say yes: a video's frames
+# need many (dozens of frames a minute); a photo is read once, and the facts people ask about
+# (receipts, signs, posters, tickets) are in its text, so a few suffice (a false yes costs ~0.5 s
+# of OCR; on ../shared/eval/media, 7 missed a street sign, a shop sign and a poster)
 TEXT_MIN_WORDS = 7
+PHOTO_TEXT_MIN_WORDS = 3
 
 
 class ModelSet:
@@ -103,7 +107,7 @@ class FrameInfo:
     caption: str = ""
 
 
-def text_likely(rgb: np.ndarray) -> bool:
+def text_likely(rgb: np.ndarray, min_words: int | None = None) -> bool:
     """A cheap test (a few ms) for "this picture probably holds text", to gate OCR (~0.5 s a picture).
 
     Text is rows of small, high-contrast strokes: a morphological gradient, binarised and closed
@@ -141,7 +145,7 @@ def text_likely(rgb: np.ndarray) -> bool:
             ):
                 aligned += 1
                 break
-    return aligned >= TEXT_MIN_WORDS
+    return aligned >= (TEXT_MIN_WORDS if min_words is None else min_words)
 
 
 def describe_images(

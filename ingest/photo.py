@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ingest.describe import ModelSet, Stopwatch, compose_caption, describe_images, face_records, save_jpeg, text_likely
+from ingest.describe import PHOTO_TEXT_MIN_WORDS, ModelSet, Stopwatch, compose_caption, describe_images, face_records, save_jpeg, text_likely
 from ingest.errors import IngestError
 from ingest.options import IngestOptions, local_time, path_text, rel_to_home, thumbs_dir
 from ingest.records import EpisodeRecord, FaceRecord, MediaRecord, Source
@@ -61,7 +61,7 @@ def ingest_photo(path: Path, media: MediaRecord, opts: IngestOptions, ms: ModelS
         save_jpeg(work, key, opts.keyframe_px)
         media.thumbnail = rel_to_home(opts, thumb)
     with watch.stage("ocr_gate"):
-        run_ocr = opts.ocr == "always" or (opts.ocr == "auto" and text_likely(work))
+        run_ocr = opts.ocr == "always" or (opts.ocr == "auto" and text_likely(work, PHOTO_TEXT_MIN_WORDS))
     (info,) = describe_images([work], ms, watch, ocr=[run_ocr])
     if faces_out is not None and info.found_faces:
         with watch.stage("thumbs"):

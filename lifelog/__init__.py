@@ -9,7 +9,8 @@ Inside the package imports point one way, from the lowest layer up (`LAYERS`; te
 holds every module to it). A module may import modules of lower layers, and of its own layer where
 that makes no cycle:
 
-1. sql (filter text), lock (the writer lock), timeparse (time phrases), settings
+1. sql (filter text), lock (the writer lock), timeparse (time phrases), settings, readers (values
+   read in evidence text: totals, labelled values, numbers, offsets)
 2. schema: typed results, `Filters`, the agent's `Retriever` interface
 3. question (what a question asks), db (connection, lock, every table's schema), indexes (index
    policy), hits (rows -> `Hit`)
@@ -19,9 +20,11 @@ that makes no cycle:
 7. writer: one file's unit of work across every table; consolidation (days and photo sessions
    across files); budget (the storage budget); forget
    (files, spans and people taken out of every table, crash-safe)
-8. agent: answers, written against `Retriever`
-9. memory: the facade that wires the parts (and implements `Retriever`)
-10. evaluate, cli_forget (the `forget` command), then cli
+8. typed (answers of the asked type: place, date, device, amount, ...), rounds (the retrieval
+   rounds: adaptive, flat, the evidence cut-off, the line that answers)
+9. agent: answers, written against `Retriever`
+10. memory: the facade that wires the parts (and implements `Retriever`)
+11. evaluate, cli_forget (the `forget` command), then cli
 """
 
 from lifelog.memory import Memory, open
@@ -29,13 +32,14 @@ from lifelog.schema import Answer, Citation, Filters, Hit, ModelRow, Status, Ste
 from lifelog.settings import Settings, load_settings
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("sql", "lock", "timeparse", "settings"),
+    ("sql", "lock", "timeparse", "settings", "readers"),
     ("schema",),
     ("question", "db", "indexes", "hits"),
     ("store", "vacuum"),
     ("semantic.things", "semantic.people", "semantic.places", "visual"),
     ("semantic",),
     ("writer", "budget", "forget", "consolidation"),
+    ("typed", "rounds"),
     ("agent",),
     ("memory",),
     ("evaluate", "cli_forget"),

@@ -199,7 +199,7 @@ def cmd_eval(mem: Memory, args: argparse.Namespace) -> int:
         for r in reports:
             for o in r.outcomes:
                 mark = "ok  " if o.correct else "MISS"
-                print(f"{mark} [{r.agent}] {o.question.q}  ->  {o.answer[:110]}")
+                print(f"{mark} [{r.agent}] {o.question.id + ' ' if o.question.id else ''}{o.question.q}  ->  {o.answer[:140]}")
     if args.json:
         Path(args.json).write_text(json.dumps({"summary": [r.summary() for r in reports], "outcomes": [
             {"agent": o.agent, "q": o.question.q, "answer": o.answer, "correct": o.correct, "abstained": o.abstained,

@@ -16,6 +16,10 @@ one pattern and the agent did not abstain; an unanswerable one when it abstained
 precision and recall (how often an abstention was right, and how many unanswerable questions were
 declined), evidence hit rate (a citation of the right file whose span overlaps the true one; any
 second of a photo), and latency p50/p95.
+
+The development set's format (../shared/eval/questions.yaml: `question`, `kind`, `accept`, `file`,
+`evidence` with `start_s`/`end_s`) is read too; there an unanswerable question's `accept` patterns
+are abstention phrases matched on the answer text, as its README grades it.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ class Question:
     evidence: tuple[Evidence, ...] = ()
     unanswerable: bool = False
     category: str = ""
+    id: str = ""
 
 
 @dataclass
@@ -104,6 +109,9 @@ def load_questions(path: Path) -> tuple[list[Question], datetime | None]:
         now = datetime.fromisoformat(now)
     questions = []
     for i, item in enumerate(data["questions"]):
+        if "question" in item and "accept" in item:
+            questions.append(_dev_question(item))
+            continue
         if "q" not in item:
             raise ValueError(f"{path}: question {i + 1} has no 'q'")
         if not item.get("unanswerable") and not item.get("answers"):
@@ -114,11 +122,24 @@ def load_questions(path: Path) -> tuple[list[Question], datetime | None]:
     return questions, now
 
 
+def _dev_question(item: dict) -> Question:
+    """One question of the development set's format (module doc)."""
+    evidence = tuple(Evidence(file=Path(e["file"]).name, start=float(e.get("start_s", 0.0)),
+                              end=float(e.get("end_s", 1e9))) for e in item.get("evidence") or [])
+    if not evidence and item.get("file"):
+        evidence = (Evidence(file=Path(item["file"]).name),)
+    kind = str(item.get("kind", ""))
+    return Question(q=item["question"], answers=tuple(item["accept"]), evidence=evidence,
+                    unanswerable=kind == "unanswerable", category=kind, id=str(item.get("id", "")))
+
+
 def judge(question: Question, answer: Answer) -> tuple[bool, bool | None]:
     """(answer correct, evidence hit) for one answer."""
     if question.unanswerable:
+        if question.answers:  # abstention phrases: the answer must say it does not know
+            return any(re.search(p, answer.text.lower()) for p in question.answers), None
         return answer.abstained, None
-    text = answer.text
+    text = answer.text.lower()
     correct = not answer.abstained and any(re.search(p, text, re.I) for p in question.answers)
     hit = any(
         Path(c.path).name == e.file and c.start_s <= e.end + 0.5 and c.end_s >= e.start - 0.5

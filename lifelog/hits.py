@@ -14,24 +14,26 @@ from typing import Sequence
 
 import numpy as np
 
-from ingest.records import EpisodeRecord, Source
+from ingest.records import EpisodeRecord, MediaRecord, Source, time_origin
 from lifelog.schema import Hit
 
-# media id -> (the file's path, the camera's UTC offset in minutes)
-MediaInfo = dict[str, tuple[str, int | None]]
+# media id -> the file behind a row (its path, clock offset, device, duration, time source)
+MediaInfo = dict[str, MediaRecord]
 
 
 def hit_from_row(r: dict, media: MediaInfo, home: Path, *, score: float = 0.0,
                  similarity: float = 0.0, keyword: float = 0.0) -> Hit:
-    path, offset = media.get(r["media_id"], ("", None))
+    m = media.get(r["media_id"])
     return Hit(
-        episode_id=r["episode_id"], scale=r["scale"], kind=r["kind"], media_id=r["media_id"], path=path,
+        episode_id=r["episode_id"], scale=r["scale"], kind=r["kind"], media_id=r["media_id"], path=m.path if m else "",
         start=r["start"], end=r["end"], offset_start=float(r["offset_start"] or 0),
         offset_end=float(r["offset_end"] or 0), title=r["title"] or "", text=r["text"] or "",
         transcript=r["transcript"] or "", ocr=r["ocr"] or "",
         thumbnail=str(home / r["thumbnail"]) if r["thumbnail"] else "", place=r["place"] or "",
         lat=r["lat"], lon=r["lon"], score=round(score, 4), similarity=round(similarity, 4),
-        keyword_score=round(keyword, 4), parent_id=r["parent_id"] or "", utc_offset_min=offset,
+        keyword_score=round(keyword, 4), parent_id=r["parent_id"] or "", utc_offset_min=m.utc_offset_min if m else None,
+        tags=tuple(r.get("tags") or ()), device=m.device if m else "", duration_s=float(m.duration_s or 0) if m else 0.0,
+        time_source=time_origin(m.time_source) if m else "", has_audio=bool(m.has_audio) if m else False,
     )
 
 

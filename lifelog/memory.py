@@ -214,8 +214,9 @@ class Memory:
         short = bool(filters.start and filters.end and filters.end - filters.start <= timedelta(days=62))
         vector_rows = self.store.vector_search(query, where=where, limit=pool, selective=short)
         keyword_rows = self.store.text_search(text, where=where, limit=pool)
-        return fuse(query, vector_rows, keyword_rows, self.store.media_info(vector_rows + keyword_rows),
-                    self.settings.home, limit=limit, min_score=min_score)  # type: ignore[arg-type]
+        hits = fuse(query, vector_rows, keyword_rows, self.store.media_info(vector_rows + keyword_rows),
+                    self.settings.home, limit=pool, min_score=min_score)  # type: ignore[arg-type]
+        return [h for h in hits if filters.admits(h)][:limit]
 
     def search_by_image(self, image: Any, *, filters: Filters | None = None, scale: str | None = "segment",
                         limit: int | None = None, min_score: float | None = 0.7) -> list[Hit]:
@@ -237,13 +238,15 @@ class Memory:
                              similarity=1.0 - float(r["_distance"])) for r in rows]
         return [h for h in hits if min_score is None or h.score >= min_score]
 
-    def browse(self, filters: Filters, *, scale: str | None = "segment", limit: int = 200) -> list[Hit]:
-        """Every episode that matches the filters, in time order (no relevance ranking)."""
-        rows = self.store.episodes(filters.where(scale), limit=limit,
+    def browse(self, filters: Filters, *, scale: str | None = "segment", limit: int | None = None) -> list[Hit]:
+        """Every episode that matches the filters, in time order (no relevance ranking), over the
+        whole library; `limit` keeps the first ones in time, after sorting."""
+        rows = self.store.episodes(filters.where(scale), limit=None,
                                    columns=[c for c in self.store.episode_table.schema.names if not c.endswith("_vector")])
         rows.sort(key=lambda r: r["start"])
         media = self.store.media_info(rows)
-        return [hit_from_row(r, media, self.settings.home) for r in rows]
+        hits = [h for h in (hit_from_row(r, media, self.settings.home) for r in rows) if filters.admits(h)]
+        return hits[:limit] if limit else hits
 
     def places(self) -> list[str]:
         """Every place name (and each part of it: town, region, country) that episodes carry.

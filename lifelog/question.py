@@ -1,22 +1,37 @@
-"""What a question asks: its time range, place, kind of media, and whether it wants a fact, a
-count, an order or what came before or after something. The agent (lifelog/agent.py) answers it.
+"""What a question asks, and under which constraints: the agent (lifelog/agent.py) answers it.
+
+A question is parsed into
+- what is asked (`asks`): a place, a date or a clock time, an offset inside a file, a duration, a
+  count, a person, a device, an amount, a number, what was said, a value read in a picture, yes or
+  no, or a moment to find;
+- its order (`intent`): find, count, first, last, after, before;
+- its constraints (`filters`): a time span in the place's own wall-clock time, a part of the day, a
+  kind of media, a place;
+- the words left to search for (`text`): the question without the words that set the above, so
+  "which town was I in on 12 September" searches for nothing and browses the day.
+
+Every pattern here is about the form of an English question ("how far into", "which camera"),
+never about what a library holds.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
 from lifelog.schema import Filters
-from lifelog.timeparse import MONTHS, parse_time
+from lifelog.timeparse import MONTHS, WEEKDAYS, TimeRange, parse_time
 
 KIND_WORDS = {
     "video": ("video", "clip", "footage", "filmed"),
-    "photo": ("photo", "picture", "pic", "image", "snapshot"),
-    "audio": ("voice note", "recording", "memo", "audio", "voice memo"),
+    "photo": ("photo", "picture", "pic", "image", "snapshot", "snap", "photographed", "selfie", "screenshot"),
+    "audio": ("voice note", "recording", "recorded", "memo", "audio", "voice memo", "talk", "call", "lecture",
+              "podcast", "dictation"),
 }
+# "recorded" and "film" also describe videos: they set a kind only when no other word does
+WEAK_KIND_WORDS = {"recorded", "talk", "call", "lecture"}
 
 # words that carry no content of their own in a question to a memory
 GENERIC = set("""a an the i me my mine we our you your it its this that these those of in on at to from for with by and or
@@ -25,52 +40,137 @@ show find tell give list any some all thing things something anything stuff time
 after before then next take took taken photograph photographed photos photo pictures picture pics pic shot shots
 film filmed video videos clip clips record recorded recording recordings voice note notes memo memos audio
 see saw seen say said hear heard go went get got make made day today yesterday there here please can could would
+one ones ive i've got about roughly approximately exactly around just also again ever still
 """.split())
+
+# what is asked, by the form of the question; the first that matches wins
+ASKS: list[tuple[str, str]] = [
+    ("offset", r"\bhow (?:far|long|many (?:minutes|seconds)) into\b|\bat what point\b|\bhow (?:soon|early|late) in\b"
+               r"|\b(?:which|what) (?:minute|second|timestamp|part of the (?:recording|video|talk|call))\b|\bwhere in the\b"),
+    ("duration", r"\bhow long (?:is|was|were|are|does|did|do|lasted)\b(?!.*\bago\b)|\bhow long\b(?!.*\b(?:ago|into)\b)"
+                 r"|\b(?:length|duration) of\b|\bwhat (?:is|was) the (?:length|duration)\b"),
+    ("device", r"\b(?:what|which)\b[^?]{0,30}\b(?:camera|phone(?! ?numbers?)|device|smartphone|lens|gadget|tablet)\b"
+               r"|\b(?:what|which) (?:game|app|software|program)\b[^?]{0,30}\b(?:made|make|took|take|created)\b"
+               r"|\bwhat (?:took|shot|made|captured)\b|\b(?:taken|shot|made) (?:with|on|by) what\b"),
+    ("amount", r"\bhow much\b|\b(?:what|which) (?:was|is|were) the (?:\w+ )?(?:total|price|cost|bill|amount|fee|fare|sum)\b"
+               r"|\bwhat did .{0,40}\b(?:cost|come to)\b"),
+    ("said", r"\bwhat (?:did|does|do|was|were) .{0,40}\b(?:say|said|tell|told|mention|mentioned|talk|read|sing|ask|explain)\b"
+             r"|\bwhat was .{0,30}\babout\b|\bwhat (?:was|were) (?:said|mentioned|discussed)\b|\bwhat numbers? did\b"),
+    ("person", r"^\W*(?:who|whom)\b|\bwith whom\b|\b(?:which|what) (?:person|people|friend|friends)\b"),
+    ("place", r"^\W*where\b|\bwhere (?:was|were|did|have|had|am)\b|\b(?:which|what) (?:town|city|country|place|village|state"
+              r"|region|province|county|location|area|neighbou?rhood|part of town)\b"),
+    ("time", r"\b(?:at )?what time\b|\bwhat hour\b|\bhow late\b|\bhow early\b"),
+    ("date", r"^\W*when\b|\b(?:on )?(?:what|which) (?:date|day|year|month|weekday)\b|\bhow long ago\b|\bwhen (?:was|were|did)\b"),
+    ("yes_no", r"^\W*(?:did|do|does|have|has|had|was|were|is|are|am) (?:i|we|you|anyone|anybody|somebody|someone)\b"),
+]
+# the words that set what is asked, removed from the words to search for
+ASK_WORDS = re.compile(
+    r"\b(how (far|long|many (minutes|seconds)) into|at what point|how long( ago)?|how much|how many|how often|what time|"
+    r"what hour|on what date|what date|which day|what day|what year|which year|what month|length|duration|"
+    r"camera|phone|device|smartphone|lens|gadget|tablet|town|city|country|village|state|region|province|county|location|"
+    r"area|neighbou?rhood|place|where|when|who|whom|whose)\b", re.I)
+# things counted across the library rather than read from a document ("how many photos", "how often")
+COUNTED = re.compile(r"\bhow (?:many|much) (?:\w+ )?(?:photos?|pictures?|pics?|images?|videos?|clips?|recordings?|voice notes?|"
+                     r"memos?|files?|times?|days?|trips?|visits?|places?|towns?|cities|countries|people|persons?)\b"
+                     r"|\bhow often\b|\bnumber of (?:photos|pictures|videos|recordings|times|days|visits|places)\b", re.I)
 
 
 @dataclass(frozen=True)
 class ParsedQuestion:
-    text: str  # what to search for: the question without its time, place and kind words
+    text: str  # what to search for: the question without its time, place, kind and asked-type words
     filters: Filters
     time_phrase: str = ""
     intent: str = "find"  # find, count, first, last, after, before
     anchor: str = ""  # for after/before: what the question is relative to ("the café")
+    asks: str = "find"  # see ASKS; "number" for a count read from a document, "value" for a labelled value, "find"
+    question: str = ""  # as asked
+    label: str = ""  # for "value": what names it in the evidence ("wi-fi password", "phone numbers")
 
     @property
     def content_words(self) -> set[str]:
         return {w for w in re.findall(r"[\w']+", self.text.lower()) if w not in GENERIC and len(w) > 1}
 
 
+# "what was the Wi-Fi password on ...", "what's the name of ...": a value printed next to its label
+LABEL = re.compile(r"\bwhat(?:'s| is| was| were| are)(?: the| my| our| his| her| their)? ((?:[\w-]+ ){0,2}?[\w-]+?)s?"
+                   r"(?: (?:on|in|at|of|for|printed|written|shown|from|that|i|we|did|do)\b|\s*\?|$)", re.I)
+LABEL_BEFORE = re.compile(r"\bwhat ((?:[\w-]+ ){0,2}?[\w-]+?)s? (?:was|were|is|are) (?:on|in|printed|written|shown|at)\b", re.I)
+NOT_LABELS = {"like", "it", "that", "this", "there", "he", "she", "they", "thing", "something", "one", "time", "date", "day", "place",
+              "weather", "story", "point", "idea", "plan", "reason", "problem", "matter", "deal", "best", "first", "last"}
+
+
+def value_label(question: str) -> str:
+    m = LABEL.search(question) or LABEL_BEFORE.search(question)
+    if not m:
+        return ""
+    label = m.group(1).lower()
+    return "" if label in NOT_LABELS or label.split()[-1] in NOT_LABELS else label
+
+
+def asked_type(question: str) -> str:
+    low = question.lower().strip()
+    if re.search(r"\bhow many\b", low) and not COUNTED.search(low):
+        return "number"  # "how many votes against were there": a number in the evidence, not a count of files
+    for name, pattern in ASKS:
+        if re.search(pattern, low):
+            return name
+    return "value" if value_label(question) else "find"
+
+
+def time_filters(filters: Filters, span: TimeRange) -> Filters:
+    """A span as the question's wall-clock bounds; the store is asked a day wider on each side (the
+    capture's zone is not the machine's), and `Filters.admits` keeps the local ones."""
+    if span.hours:
+        return replace(filters, hours=span.hours)
+    start, end = span.start.replace(tzinfo=None), span.end.replace(tzinfo=None)
+    return replace(filters, start=(span.start - timedelta(hours=14)).astimezone(timezone.utc),
+                   end=(span.end + timedelta(hours=14)).astimezone(timezone.utc), local_start=start, local_end=end)
+
+
 def parse_question(question: str, now: datetime, places: Sequence[str] = ()) -> ParsedQuestion:
-    """Time range, media kind, place, and what kind of answer is wanted (a fact, a count, an order)."""
+    """Time range, media kind, place, what is asked, and in which order (module doc)."""
     text = question.strip()
     filters = Filters()
     phrase = ""
     span = parse_time(text, now)
     if span:
-        filters = replace(filters, start=span.start.astimezone(timezone.utc), end=span.end.astimezone(timezone.utc))
+        filters = time_filters(filters, span)
         phrase = span.phrase
         text = re.sub(re.escape(span.phrase), " ", text, flags=re.I)
     low = question.lower()
-    kinds = tuple(k for k, words in KIND_WORDS.items() if any(re.search(rf"\b{w}s?\b", low) for w in words))
+    # "what did I film before I photographed the receipt": the kind is the main clause's, not the anchor's
+    rel = re.search(r"\b(?:right |just |soon |straight )?(after|before)\s+(.+?)[?.!]*$", low)
+    main = low[:rel.start()] if rel and rel.group(2).strip() not in ("lunch", "dinner", "breakfast") else low
+    found = {k: [w for w in words if re.search(rf"\b{w}s?\b", main)] for k, words in KIND_WORDS.items()}
+    strong = tuple(k for k, ws in found.items() if any(w not in WEAK_KIND_WORDS for w in ws))
+    kinds = strong or tuple(k for k, ws in found.items() if ws)
+    if "recorded" in found["audio"] and not strong:
+        kinds = ("audio", "video")  # "something I recorded": a voice note or a video
     if kinds:
         filters = replace(filters, kinds=kinds)
     for place in sorted(places, key=len, reverse=True):
-        m = re.search(rf"\b(in|at|from|near)\s+({re.escape(place.lower())})\b", text.lower())
+        m = re.search(rf"\b(in|at|from|near|around|of|to)\s+(?:the\s+)?({re.escape(place.lower())})\b", text.lower())
         if m:
             filters = replace(filters, place=place)
             text = text[:m.start()] + " " + text[m.end():]
             break
+    asks = asked_type(question)
     intent, anchor = "find", ""
-    if re.search(r"\bhow many\b|\bhow often\b|\bnumber of\b", low):
-        intent = "count"
-    elif re.search(r"\b(first|earliest)\b", low):
+    weekday_or_span = r"\blast (week|weekend|month|year|night|" + "|".join(list(MONTHS) + WEEKDAYS) + r")\b"
+    if asks != "number" and re.search(r"\bhow many\b|\bhow often\b|\bnumber of\b", low):
+        intent = asks = "count"
+    elif re.search(r"\b(first|earliest|oldest)\b|\bcame (?:first|earlier)\b", low):
         intent = "first"
-    elif re.search(r"\b(last|latest|most recent)\b", low) and not re.search(r"\blast (week|month|year|night|" +
-                                                                             "|".join(MONTHS) + r")\b", low):
+    elif re.search(r"\b(last|latest|most recent|newest)\b", re.sub(weekday_or_span, " ", low)):
         intent = "last"
-    m = re.search(r"\b(after|before)\s+(.+?)[?.!]*$", text, flags=re.I)
-    if m and intent == "find" and m.group(2).strip().lower() not in ("lunch", "dinner", "breakfast"):
+    m = re.search(r"\b(?:right |just |soon |straight )?(after|before)\s+(.+?)[?.!]*$", text, flags=re.I)
+    if m and intent in ("find", "first", "last") and m.group(2).strip().lower() not in ("lunch", "dinner", "breakfast"):
         intent, anchor = m.group(1).lower(), m.group(2).strip()
-    text = re.sub(r"\s+", " ", text).strip(" ?.!") or question
-    return ParsedQuestion(text=text, filters=filters, time_phrase=phrase, intent=intent, anchor=anchor)
+        text = text[:m.start()]
+    if intent in ("first", "last"):
+        text = re.sub(r"\b(first|earliest|oldest|last|latest|most recent|newest|came|earlier)\b", " ", text, flags=re.I)
+    if asks not in ("find", "said", "yes_no"):
+        text = ASK_WORDS.sub(" ", text)
+    text = re.sub(r"\s+", " ", text).strip(" ?.!,:;") or question
+    return ParsedQuestion(text=text, filters=filters, time_phrase=phrase, intent=intent, anchor=anchor, asks=asks,
+                          question=question, label=value_label(question) if asks in ("value", "number") else "")

@@ -31,6 +31,27 @@ class Filters:
     place: str = ""  # words of a place name
     people: tuple[str, ...] = ()  # named people
     media_id: str = ""
+    # wall-clock bounds at the place of capture ("on 12 September" is that day where the photo was
+    # taken): the store is asked for start/end widened by a day, `admits` keeps the local ones
+    local_start: datetime | None = None  # naive
+    local_end: datetime | None = None
+    hours: tuple[int, int] | None = None  # a part of any day, local: (20, 29) is 20:00-05:00
+
+    def admits(self, hit: "Hit") -> bool:
+        """Whether a hit falls inside the local (wall-clock) bounds; the SQL bounds are wider."""
+        if self.local_start is None and self.local_end is None and self.hours is None:
+            return True
+        start, end = hit.local_start.replace(tzinfo=None), hit.local_end.replace(tzinfo=None)
+        if self.local_end is not None and start >= self.local_end:
+            return False
+        if self.local_start is not None and max(end, start) < self.local_start:
+            return False
+        if self.hours is not None:
+            h0, h1 = self.hours
+            hour = start.hour + start.minute / 60
+            if not (h0 <= hour < h1 or h0 <= hour + 24 < h1):
+                return False
+        return True
 
     def where(self, scale: str | None = None) -> str | None:
         parts = ["duplicate_of = ''"]
@@ -61,6 +82,10 @@ class Filters:
             bits.append(f"place ~ {self.place}")
         if self.people:
             bits.append("people " + ", ".join(self.people))
+        if self.local_start or self.local_end:
+            bits.append(f"local time {self.local_start or '…'} .. {self.local_end or '…'}")
+        if self.hours:
+            bits.append(f"hours {self.hours[0]:02d}-{self.hours[1] % 24:02d}")
         return "; ".join(bits) or "none"
 
 
@@ -90,11 +115,26 @@ class Hit:
     keyword_score: float  # BM25 score from full-text search, 0 when no word matched
     parent_id: str = ""
     utc_offset_min: int | None = None  # the camera's local offset, where known
+    tags: tuple[str, ...] = ()
+    # what the file says about itself
+    device: str = ""  # camera or phone make and model
+    duration_s: float = 0.0  # the whole file's length (0 for a photo)
+    time_source: str = ""  # where the capture time came from: exif, gps, quicktime, ..., or "file" (a copy date)
+    has_audio: bool = False
 
     @property
     def local_start(self) -> datetime:
         """The start as the clock at the place of capture showed it (the machine's zone if unknown)."""
         return local_time(self.start, self.utc_offset_min)
+
+    @property
+    def local_end(self) -> datetime:
+        return local_time(self.end, self.utc_offset_min)
+
+    @property
+    def file_dated(self) -> bool:
+        """Dated only by the file's modification time: when it was copied, not when it was captured."""
+        return self.time_source == "file"
 
 
 @dataclass(frozen=True)

@@ -259,11 +259,11 @@ class Store:
         return [media_from_row(r) for r in q.limit(None).to_list()]
 
     def media_info(self, rows: Sequence[dict]) -> MediaInfo:
-        """media id -> (path, the camera's UTC offset in minutes) for the files behind some rows."""
+        """media id -> its record, for the files behind some rows."""
         ids = {r["media_id"] for r in rows if r.get("media_id")}
         if not ids:
             return {}
-        return {m.media_id: (m.path, m.utc_offset_min) for m in self.all_media(in_list("media_id", ids))}
+        return {m.media_id: m for m in self.all_media(in_list("media_id", ids))}
 
     def episodes(self, where: str | None = None, limit: int | None = None, columns: list[str] | None = None) -> list[dict]:
         q = self.episode_table.search()

@@ -133,11 +133,12 @@ def _receipt() -> np.ndarray:
 def test_ocr_gate_and_text_in_photo(opts, tmp_path):
     from PIL import Image
 
-    from ingest.describe import text_likely
+    from ingest.describe import PHOTO_TEXT_MIN_WORDS, text_likely
     from ingest.photo import decode_photo
 
     assert text_likely(_receipt())
     assert not text_likely(decode_photo(MEDIA / "photos" / "coffee_cup_skimage.png"))
+    assert not text_likely(decode_photo(MEDIA / "photos" / "coffee_cup_skimage.png"), PHOTO_TEXT_MIN_WORDS)
     p = tmp_path / "receipt.png"
     Image.fromarray(_receipt()).save(p)
     (seg,) = ingest_file(p, opts).episodes

@@ -62,7 +62,7 @@ def _with_thumbnail(ctx: Context, row: dict) -> dict:
 
 def offsets(ctx: Context, rows: Sequence[dict]) -> dict[str, int | None]:
     """media id -> the camera's UTC offset, for showing episode rows at the time they were lived."""
-    return {media_id: offset for media_id, (_, offset) in ctx.mem.store.media_info(rows).items()}
+    return {media_id: m.utc_offset_min for media_id, m in ctx.mem.store.media_info(rows).items()}
 
 
 def rows_as_evidence(ctx: Context, rows: Sequence[dict]) -> list[Evidence]:
