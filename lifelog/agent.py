@@ -35,7 +35,7 @@ from lifelog.hits import one_per_file
 from lifelog.question import ParsedQuestion, parse_question
 from lifelog.readers import clock_of
 from lifelog.rounds import (_step, adaptive, anchors_for, candidates_for, extract, flat, flat_answer, resolve_place,
-                            same_outing, sufficient)
+                            same_outing, stay_day, sufficient)
 from lifelog.schema import KIND_NAMES, Answer, Citation, Filters, Hit, Retriever, Step
 from lifelog.timeparse import BadDate
 from lifelog.typed import cite, label, typed_answer, when, where_phrase
@@ -169,7 +169,7 @@ def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime)
         parsed = parse_question(question, now, mem.places())
     except BadDate as e:
         return done(f"I don't know: {e}.", [], steps, 0.0)
-    parsed = resolve_place(mem, parsed, steps)
+    parsed = stay_day(mem, resolve_place(mem, parsed, steps), steps)
     where = f" {parsed.time_phrase}" if parsed.time_phrase else ""
     unknown = f"I don't know: nothing in memory matches that{where_phrase(parsed)}."
 
@@ -188,13 +188,13 @@ def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime)
         return done(text, [cite(h, label(h)) for h in items[:5]], steps, 1.0)
 
     if parsed.intent in ("first", "last"):
-        hits = [h for h in candidates_for(mem, parsed, steps) if not h.file_dated]
+        hits = [h for h in candidates_for(mem, parsed, steps, order=True) if not h.file_dated]
         if not hits:
             return done(unknown, [], steps, 0.0)
         h = hits[0] if parsed.intent == "first" else hits[-1]
         typed = typed_answer(mem, parsed, [h], steps, done, lambda hs: extract(mem, parsed.text, hs)) \
-            if parsed.asks in ("place", "device") else None
-        if typed is not None:
+            if parsed.asks in ("place", "device", "date", "time") else None
+        if typed is not None and not typed.abstained:
             return typed
         text = f"The {parsed.intent} one{where}: {label(h)}"
         return done(text, [cite(h, label(h))], steps, h.score)
@@ -203,7 +203,7 @@ def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime)
         anchor_q = replace(parsed, text=parsed.anchor, intent="find", filters=replace(parsed.filters, kinds=()))
         anchors, more = adaptive(mem, anchor_q)
         steps.extend(more)
-        anchors = [h for h in anchors if sufficient(h, mem.settings)]
+        anchors = [h for h in anchors if sufficient(h, mem.settings, anchor_q.content_words)]
         if not anchors:
             return done(f"I don't know: I find nothing in memory about {parsed.anchor}.", [], steps, 0.0)
         a = anchors[0]
@@ -251,7 +251,8 @@ def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime)
                         steps, 0.0, abstained=True)
     best = hits[0]
     near = [h for h in hits[:3] if h.score >= best.score - 0.15]
-    top, source, snippet = extract(mem, parsed.text, near, exclude_echo=True)
+    # "what cereal was on the receipt", "which museum was on the sign": the line closest to the class asked
+    top, source, snippet = extract(mem, parsed.label or parsed.text, near, exclude_echo=True)
     if textual and source == "shows":
         return done(f"I don't know: {label(top)} holds no text that says that.", [cite(top, label(top))],
                     steps, 0.0, abstained=True)

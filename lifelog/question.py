@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
 from lifelog.schema import Filters
-from lifelog.timeparse import MONTHS, WEEKDAYS, TimeRange, parse_time
+from lifelog.timeparse import MONTHS, PART_RE, WEEKDAYS, TimeRange, parse_time
 
 KIND_WORDS = {
     "video": ("video", "clip", "footage", "filmed"),
@@ -41,7 +41,14 @@ after before then next take took taken photograph photographed photos photo pict
 film filmed video videos clip clips record recorded recording recordings voice note notes memo memos audio
 see saw seen say said hear heard go went get got make made day today yesterday there here please can could would
 one ones ive i've got about roughly approximately exactly around just also again ever still
+spend spent stay stayed staying been being
 """.split())
+# "the short voice note", "the long recording": the file's length, not a word to search for
+LENGTH_WORDS = {"short": "short", "shorter": "short", "shortest": "short", "brief": "short", "quick": "short",
+                "long": "long", "longer": "long", "longest": "long", "lengthy": "long"}
+# a venue asked for where a file was made: "which beach was the photo taken at"
+VENUES = (r"beach|restaurant|museum|park|hotel|shop|store|caf[eé]|bar|pub|station|airport|lake|mountain|island|church"
+          r"|market|venue|building|school|street|square|bridge|garden|zoo|stadium|hospital|office|campsite|river")
 
 # what is asked, by the form of the question; the first that matches wins
 ASKS: list[tuple[str, str]] = [
@@ -58,7 +65,9 @@ ASKS: list[tuple[str, str]] = [
              r"|\bwhat was .{0,30}\babout\b|\bwhat (?:was|were) (?:said|mentioned|discussed)\b|\bwhat numbers? did\b"),
     ("person", r"^\W*(?:who|whom)\b|\bwith whom\b|\b(?:which|what) (?:person|people|friend|friends)\b"),
     ("place", r"^\W*where\b|\bwhere (?:was|were|did|have|had|am)\b|\b(?:which|what) (?:town|city|country|place|village|state"
-              r"|region|province|county|location|area|neighbou?rhood|part of town)\b"),
+              r"|region|province|county|location|area|neighbou?rhood|part of town)\b"
+              rf"|\b(?:which|what) (?:{VENUES}) (?:was|were|did) (?:[\w'-]+ ){{0,4}}?(?:taken|shot|filmed|recorded|photographed|made)"
+              r" (?:at|in|on|near)\b"),
     ("time", r"\b(?:at )?what time\b|\bwhat hour\b|\bhow late\b|\bhow early\b"),
     ("date", r"^\W*when\b|\b(?:on )?(?:what|which) (?:date|day|year|month|weekday)\b|\bhow long ago\b|\bwhen (?:was|were|did)\b"),
     ("yes_no", r"^\W*(?:did|do|does|have|has|had|was|were|is|are|am) (?:i|we|you|anyone|anybody|somebody|someone)\b"),
@@ -85,6 +94,9 @@ class ParsedQuestion:
     asks: str = "find"  # see ASKS; "number" for a count read from a document, "value" for a labelled value, "find"
     question: str = ""  # as asked
     label: str = ""  # for "value": what names it in the evidence ("wi-fi password", "phone numbers")
+    length: str = ""  # "short" or "long": the question describes the file by its length
+    day_of_stay: str = ""  # "first" or "last": "on my last day in Lisbon" (the agent finds that day)
+    place_named: str = ""  # the user's word for the place when the library spells it otherwise ("Warsaw")
 
     @property
     def content_words(self) -> set[str]:
@@ -94,13 +106,14 @@ class ParsedQuestion:
 # "what was the Wi-Fi password on ...", "what's the name of ...": a value printed next to its label
 LABEL = re.compile(r"\bwhat(?:'s| is| was| were| are)(?: the| my| our| his| her| their)? ((?:[\w-]+ ){0,2}?[\w-]+?)s?"
                    r"(?: (?:on|in|at|of|for|printed|written|shown|from|that|i|we|did|do)\b|\s*\?|$)", re.I)
+LABEL_WHICH = re.compile(r"^\W*which ([\w-]+) (?:was|were|is|are|did|do)\b", re.I)
 LABEL_BEFORE = re.compile(r"\bwhat ((?:[\w-]+ ){0,2}?[\w-]+?)s? (?:was|were|is|are) (?:on|in|printed|written|shown|at)\b", re.I)
 NOT_LABELS = {"like", "it", "that", "this", "there", "he", "she", "they", "thing", "something", "one", "time", "date", "day", "place",
               "weather", "story", "point", "idea", "plan", "reason", "problem", "matter", "deal", "best", "first", "last"}
 
 
 def value_label(question: str) -> str:
-    m = LABEL.search(question) or LABEL_BEFORE.search(question)
+    m = LABEL.search(question) or LABEL_BEFORE.search(question) or LABEL_WHICH.search(question)
     if not m:
         return ""
     label = m.group(1).lower()
@@ -137,6 +150,14 @@ def parse_question(question: str, now: datetime, places: Sequence[str] = ()) -> 
         filters = time_filters(filters, span)
         phrase = span.phrase
         text = re.sub(re.escape(span.phrase), " ", text, flags=re.I)
+        # the part of the day the span was narrowed to ("the evening of ...", "around midday")
+        text = re.sub(rf"\b(?:(?:in|on|during|around|at|about) )?(?:the )?(?:early )?(?:{PART_RE})(?: of)?\b", " ", text, flags=re.I)
+    length = ""
+    for word, which in LENGTH_WORDS.items():
+        if re.search(rf"\b{word}\b(?= (?:\w+ )?(?:{'|'.join(w for ws in KIND_WORDS.values() for w in ws)}))", text, re.I):
+            length = which
+            text = re.sub(rf"\b{word}\b", " ", text, flags=re.I)
+            break
     low = question.lower()
     # "what did I film before I photographed the receipt": the kind is the main clause's, not the anchor's
     rel = re.search(r"\b(?:right |just |soon |straight )?(after|before)\s+(.+?)[?.!]*$", low)
@@ -157,6 +178,12 @@ def parse_question(question: str, now: datetime, places: Sequence[str] = ()) -> 
     asks = asked_type(question)
     intent, anchor = "find", ""
     weekday_or_span = r"\blast (week|weekend|month|year|night|" + "|".join(list(MONTHS) + WEEKDAYS) + r")\b"
+    stay = re.search(r"\b(?:on |during )?(?:my |our |the )(first|last) (?:day|evening|night|morning)(?: there)?\b", text, re.I)
+    day_of_stay = ""
+    if stay and filters.place:
+        day_of_stay = stay.group(1).lower()
+        text = text[:stay.start()] + " " + text[stay.end():]
+        low = re.sub(r"\b(?:my |our |the )(first|last) (?:day|evening|night|morning)\b", " ", low)
     if asks != "number" and re.search(r"\bhow many\b|\bhow often\b|\bnumber of\b", low):
         intent = asks = "count"
     elif re.search(r"\b(first|earliest|oldest)\b|\bcame (?:first|earlier)\b", low):
@@ -173,4 +200,5 @@ def parse_question(question: str, now: datetime, places: Sequence[str] = ()) -> 
         text = ASK_WORDS.sub(" ", text)
     text = re.sub(r"\s+", " ", text).strip(" ?.!,:;") or question
     return ParsedQuestion(text=text, filters=filters, time_phrase=phrase, intent=intent, anchor=anchor, asks=asks,
-                          question=question, label=value_label(question) if asks in ("value", "number") else "")
+                          question=question, label=value_label(question) if asks in ("value", "number") else "",
+                          length=length, day_of_stay=day_of_stay)

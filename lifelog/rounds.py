@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -44,6 +45,7 @@ def adaptive(mem: Retriever, parsed: ParsedQuestion) -> tuple[list[Hit], list[St
         return max((h.score for h in best.values()), default=0.0)
 
     # round 1: the finest scale, with the question's filters
+    floor -= COVERAGE_MARGIN  # `sufficient` judges what comes back; documents far in meaning but naming the words stay
     hits = mem.search(parsed.text, filters=filters, scale="segment", min_score=floor)
     top = keep(hits)
     decision = "sufficient" if top >= enough else "weak: read coarser episodes and zoom in"
@@ -89,13 +91,29 @@ def _sentences(text: str) -> list[str]:
     return [p.strip() for p in parts if len(p.strip()) > 2]
 
 
-def sufficient(hit: Hit, settings: "Settings") -> bool:
+def coverage(hit: Hit, words: set[str]) -> int:
+    """How many of the question's content words (crudely stemmed) the episode's text holds."""
+    text = _words(f"{hit.title} {hit.text} {hit.transcript} {hit.ocr}")
+    return len({w[:4] for w in words if len(w) > 2} & text)
+
+
+def sufficient(hit: Hit, settings: "Settings", words: set[str] | None = None) -> bool:
     """Evidence good enough to answer from: close in meaning (the fused score reaches
     `Settings.sufficient_score`), or sharing the question's words while its meaning alone reaches
     `Settings.keyword_floor`. The floor is on the meaning, not the fused score: one shared word
     raises the fused score by up to 0.25, and "what did Sam say about football?" must not be
     answered by a football helmet at a similarity of 0.15."""
-    return hit.score >= settings.sufficient_score or (hit.keyword_score > 0 and hit.similarity >= settings.keyword_floor)
+    if hit.score >= settings.sufficient_score or (hit.keyword_score > 0 and hit.similarity >= settings.keyword_floor):
+        return True
+    # a document (a receipt, a long talk) is far in meaning from any one question about a line of
+    # it: it counts when it holds two of the question's words and is not far off in meaning
+    return words is not None and coverage(hit, words) >= min(2, len(words)) and len(words) >= 2 and \
+        hit.similarity >= settings.keyword_floor - COVERAGE_MARGIN
+
+
+# how far under the keyword floor a document holding two of the question's words may be in meaning
+# (a receipt's whole text is ~0.2 from a question about one of its rows)
+COVERAGE_MARGIN = 0.15
 
 
 def _words(text: str) -> set[str]:
@@ -105,7 +123,11 @@ def _words(text: str) -> set[str]:
 
 def _candidates(hit: Hit) -> list[tuple[str, str]]:
     lines = [("said", t) for t in _sentences(hit.transcript)]
-    lines += [("text", t.strip()) for t in hit.ocr.split(" / ") if len(t.strip()) > 2] if hit.ocr else []
+    if hit.ocr:
+        rows = [r.strip() for r in hit.ocr.split(" / ") if len(r.strip()) > 2]
+        lines += [("text", r) for r in rows]
+        # a row of a table holds several cells ("Card Savings  MULTIGRAIN CHEERIO  2.69"): each is a line too
+        lines += [("text", c.strip()) for r in rows for c in re.split(r"\s{2,}", r) if len(c.strip()) > 3 and c.strip() != r]
     return lines or [("shows", (hit.title or hit.text).strip())]
 
 
@@ -128,9 +150,30 @@ def extract(mem: Retriever, question: str, hits: list[Hit], exclude_echo: bool =
     for v, (h, kind, line) in zip(vectors, pool):
         words = _words(line)
         score = float(v @ q) + 0.5 * h.score + 0.15 * len(qwords & words)
-        if exclude_echo and kind != "shows" and words and words <= qwords:
+        if exclude_echo and kind == "text":
+            rows = [r.strip() for r in h.ocr.split(" / ")]
+            at = rows.index(line) if line in rows else -1
+            if 0 <= at < 2 and qwords & words:
+                score -= 0.3  # a document's header names it (which receipt): it is the anchor, not the answer
+            elif words and words <= qwords:
+                score -= 0.5  # only the question's own words
+        elif exclude_echo and words and words <= qwords:
             score -= 0.5
         scores.append(score)
+    if exclude_echo:
+        # a row that is only the question's words ("#TAKE AWAY#"), past the header: the answer is what follows it
+        for i, (h, kind, line) in enumerate(pool):
+            rows = [r.strip() for r in h.ocr.split(" / ")] if kind == "text" else []
+            words = _words(line)
+            if line in rows and rows.index(line) >= 2 and words and words <= qwords:
+                at = rows.index(line)
+                follow = " ".join(rows[at + 1:at + 3]).strip()
+                if follow and not _words(follow) <= qwords:
+                    # the question points inside the document ("to take away at <restaurant>"): what
+                    # follows the row it points at outranks every line that only matches in meaning
+                    pool.append((h, "text", follow))
+                    scores.append(max(scores) + 0.01)
+                    break
     return pool[int(np.argmax(scores))]
 
 
@@ -140,17 +183,32 @@ def same_outing(a: Hit, b: Hit, km: float = 0.3, seconds: float = 3600) -> bool:
     return distance_km(a.lat, a.lon, b.lat, b.lon) <= km  # type: ignore[arg-type]
 
 
-def candidates_for(mem: Retriever, parsed: ParsedQuestion, steps: list[Step]) -> list[Hit]:
+def candidates_for(mem: Retriever, parsed: ParsedQuestion, steps: list[Step], *, order: bool = False) -> list[Hit]:
     """For counting and ordering: every episode the filters allow when the question names nothing
-    else ("how many photos did I take in Madrid"), else the relevant ones ("the first time I saw a cat")."""
-    if not parsed.content_words:
+    else ("how many photos did I take in Madrid"), else the relevant ones ("the first time I saw a
+    cat"). To order within a few days ("that day, which came first?"), the filters' episodes when
+    the words find nothing."""
+    few_days = bool(parsed.filters.local_start and parsed.filters.local_end and
+                    parsed.filters.local_end - parsed.filters.local_start <= timedelta(days=3))
+    if parsed.content_words and order and few_days:
+        found = candidates_for(mem, parsed, steps)
+        if found:
+            return found
+    if not parsed.content_words or (order and few_days):
         hits = mem.browse(parsed.filters)
         steps.append(_step(len(steps) + 1, "episodic", "segment", "(all)", parsed.filters, hits,
                            f"{len(hits)} episodes match the filters"))
         return hits
-    hits, more = adaptive(mem, parsed)
-    steps.extend(more)
-    return sorted([h for h in hits if sufficient(h, mem.settings)], key=lambda h: h.start)
+    # every match in the library, not a top-k: "how many times did I see a cat" counts them all
+    hits = mem.search(parsed.text, filters=parsed.filters, scale="segment", limit=COUNT_LIMIT,
+                      min_score=mem.settings.keyword_floor)
+    hits = [h for h in hits if sufficient(h, mem.settings, parsed.content_words)]
+    steps.append(_step(len(steps) + 1, "episodic", "segment", parsed.text, parsed.filters, hits,
+                       f"{len(hits)} episodes match"))
+    return sorted(hits, key=lambda h: h.start)
+
+
+COUNT_LIMIT = 5000  # episodes a count or an order reads at most from one search
 
 
 def resolve_place(mem: Retriever, parsed: ParsedQuestion, steps: list[Step]) -> ParsedQuestion:
@@ -171,7 +229,8 @@ def resolve_place(mem: Retriever, parsed: ParsedQuestion, steps: list[Step]) -> 
     steps.append(Step(round=len(steps) + 1, memory="semantic", scale="-", query=name, filters="",
                       hits=[(places[best], round(float(sims[best]), 3))], decision=f"{name!r} is read as {places[best]!r}"))
     text = re.sub(rf"\b(?:in|at|from|near|to|around)\s+(?:the\s+)?{re.escape(name)}\b", " ", parsed.text)
-    return replace(parsed, filters=replace(parsed.filters, place=places[best]), text=re.sub(r"\s+", " ", text).strip() or name)
+    return replace(parsed, filters=replace(parsed.filters, place=places[best]), text=re.sub(r"\s+", " ", text).strip() or name,
+                   place_named=name)
 
 
 # a place name is taken for another one only this close in meaning (MiniLM: a city and its country
@@ -197,12 +256,33 @@ def anchors_for(mem: Retriever, parsed: ParsedQuestion, steps: list[Step], *, br
     if parsed.content_words:
         hits, more = adaptive(mem, parsed)
         steps.extend(more)
-        hits = [h for h in hits if sufficient(h, mem.settings)]
+        hits = [h for h in hits if sufficient(h, mem.settings, parsed.content_words)]
         if hits or not browse_if_weak:
             return hits
+        if not (parsed.filters.place or parsed.filters.start or parsed.filters.hours):
+            return []  # only a kind: the words were the question
     if not has_filters(parsed.filters):
         return []
     hits = mem.browse(parsed.filters)
+    if parsed.length:  # "the short voice note": the shortest first
+        hits.sort(key=lambda h: h.duration_s, reverse=parsed.length == "long")
     steps.append(_step(len(steps) + 1, "episodic", "segment", "(all)", parsed.filters, hits,
                        f"{len(hits)} episodes match the filters"))
     return hits
+
+
+def stay_day(mem: Retriever, parsed: ParsedQuestion, steps: list[Step]) -> ParsedQuestion:
+    """"On my last day in Lisbon": the first or last local day that has episodes at the place."""
+    if not parsed.day_of_stay:
+        return parsed
+    days = sorted({h.local_start.date() for h in mem.browse(replace(parsed.filters, kinds=())) if not h.file_dated})
+    if not days:
+        return parsed
+    day = days[0] if parsed.day_of_stay == "first" else days[-1]
+    start = datetime(day.year, day.month, day.day)
+    f = replace(parsed.filters, start=(start - timedelta(hours=14)).replace(tzinfo=timezone.utc),
+                end=(start + timedelta(hours=38)).replace(tzinfo=timezone.utc), local_start=start,
+                local_end=start + timedelta(days=1))
+    steps.append(Step(round=len(steps) + 1, memory="episodic", scale="day", query=parsed.day_of_stay, filters=f.describe(),
+                      hits=[(str(d), 1.0) for d in days[-5:]], decision=f"the {parsed.day_of_stay} day at {parsed.filters.place}: {day}"))
+    return replace(parsed, filters=f, time_phrase=f"on {day:%d %B %Y}")

@@ -139,7 +139,7 @@ def parse_time(text: str, now: datetime) -> TimeRange | None:
     m = re.search(r"\b(?:the\s+)?day\s+before\s+yesterday\b", low)
     if m:
         return _within_day(today - timedelta(days=2), m.group(0), low)
-    m = re.search(r"\blast\s+night\b", low)
+    m = re.search(r"(?<!my )(?<!our )(?<!the )\blast\s+night\b(?!\s+(?:in|at|there|of)\b)", low)
     if m:
         start = today - timedelta(days=1) if now.hour >= 5 else today - timedelta(days=2)
         return TimeRange(start + timedelta(hours=18), start + timedelta(days=1, hours=5), m.group(0))

@@ -52,8 +52,14 @@ def when(h: Hit) -> str:
     return h.local_start.strftime("%a %d %b %Y, %H:%M")
 
 
+def first_words(ocr: str) -> str:
+    """The first row of a picture's text that reads as words (not a code like "A04082")."""
+    rows = readers.rows(ocr)
+    return next((r for r in rows if len(re.findall(r"[^\W\d_]{2,}", r)) >= 2), rows[0] if rows else "")
+
+
 def label(h: Hit) -> str:
-    what = h.transcript.strip() or h.ocr.split(" / ")[0] or h.title
+    what = h.transcript.strip() or first_words(h.ocr) or h.title
     what = what if len(what) <= 80 else what[:80].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
     name = h.path.rsplit("/", 1)[-1]
     return f"{kind_name(h)} {name + ', ' if name else ''}{when(h)}{' at ' + h.place if h.place else ''}: {what}"
@@ -93,10 +99,12 @@ def answer_place(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], s
     for h in sorted(placed, key=lambda h: h.start):
         by_place.setdefault(h.place, []).append(h)
     named = parsed.filters.place.lower()
-    if named and all(named in p.lower() for p in by_place) and parsed.content_words:
+    # "where did I have lunch in Paris?": a place inside the one named, or no answer (the town
+    # itself, or a place read as the named one by meaning, says nothing new)
+    if named and (parsed.place_named or all(p.split(",")[0].strip().lower() == named for p in by_place)):
         top = placed[0]
-        return done(f"I don't know: I only have {label(top)}; nothing says more about where than {parsed.filters.place}.",
-                    [cite(top, label(top))], steps, 0.0, abstained=True)
+        return done(f"I don't know: I only have {label(top)}; nothing in memory says more about where than "
+                    f"{parsed.place_named or parsed.filters.place}.", [cite(top, label(top))], steps, 0.0, abstained=True)
     ranked = sorted(by_place.items(), key=lambda kv: -len({h.media_id for h in kv[1]}))
     parts = []
     for place, hits in ranked[:3]:
@@ -199,7 +207,9 @@ def _text_lines(h: Hit) -> list[str]:
 def answer_amount(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], steps: list[Step], done: Done) -> Answer:
     words = {w for w in re.findall(r"[a-z']+", parsed.text.lower()) if w not in GENERIC and w not in AMOUNT_WORDS
              and len(w) > 2}
-    texts = [h for h in anchors if h.ocr or h.transcript][:3]
+    texts = [h for h in anchors if h.ocr or h.transcript]
+    # the best document only: another receipt's total is not this one's
+    texts = [h for h in texts if h.media_id == texts[0].media_id][:3] if texts else []
     for h in texts:  # an item named in the question: the amount on its row
         for line in _text_lines(h):
             low = line.lower()
@@ -247,13 +257,55 @@ def answer_value(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], s
     return None
 
 
-def answer_person(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], steps: list[Step], done: Done) -> Answer | None:
+NAME = re.compile(r"^(?:[^\W\d_][^\W\d_'’-]+(?:['’-][^\W\d_]+)?\s+){1,2}[^\W\d_][^\W\d_'’-]+$")
+
+
+# the words of a question that name media are words too when reading a document ("the film on that poster")
+MEDIA_NOUNS = set("film filmed video videos clip clips photo photos picture pictures recording recordings record recorded "
+                  "note notes memo memos audio voice shot shots pic pics".split())
+
+
+def _words(text: str) -> set[str]:
+    return {w[:4] for w in re.findall(r"[^\W\d_]{3,}", text.lower()) if w not in GENERIC or w in MEDIA_NOUNS}
+
+
+def name_in_text(lines: list[str], question: str) -> tuple[str, str] | None:
+    """A name written next to the question's words: a row like "EIN FILM VON" (sharing "film" with
+    "who directed the film") followed by a row that reads as a name ("SABINE BOSS"), or
+    "Directed by Sabine Boss" on one row. (name, the rows it was read from)."""
+    qwords = _words(question)
+    for i, line in enumerate(lines):
+        shared = qwords & _words(line)
+        if not shared:
+            continue
+        tail = re.split(r"\b(?:by|von|de|par|di|door|av|from|with)\b[:\s]*", line, flags=re.I)
+        if len(tail) > 1 and NAME.match(tail[-1].strip()) and not _words(tail[-1]) & qwords:
+            return tail[-1].strip(), line
+        if i + 1 < len(lines) and NAME.match(lines[i + 1].strip()) and not _words(lines[i + 1]) & qwords:
+            return lines[i + 1].strip(), f"{line} / {lines[i + 1]}"
+    return None
+
+
+def answer_person(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], steps: list[Step], done: Done) -> Answer:
+    """Named faces in the anchor; else a name its text gives next to the question's words; else
+    "I don't know who" (an unnamed face is not an answer to "who")."""
+    unnamed = 0
     for h in anchors[:3]:
-        names = mem.who_is(h.episode_id)
+        faces = mem.who_is(h.episode_id)
+        names = [n for n in faces if not n.startswith("unnamed person")]
+        unnamed += len(faces) - len(names)
         if names:
             step(steps, "semantic", parsed.text, [(n, 1.0) for n in names], f"faces in {h.title[:40]}")
             return done(f"{', '.join(names)} ({label(h)})", [cite(h, ', '.join(names))], steps, h.score)
-    return None
+    for h in anchors[:3]:
+        found = name_in_text(_text_lines(h), parsed.text)
+        if found:
+            return done(f"{found[0]} (\u201c{found[1]}\u201d in the {kind_name(h)} {h.path.rsplit('/', 1)[-1]}, {when(h)})",
+                        [cite(h, found[1])], steps, h.score)
+    top = anchors[0]
+    extra = (f" ({unnamed} face{'s' * (unnamed != 1)} not named yet: `lifelog people name`)" if unnamed else "")
+    return done(f"I don't know who: nobody is named in {label(top)}{extra}.", [cite(top, label(top))], steps, 0.0,
+                abstained=True)
 
 
 def said_anchor(anchors: list[Hit]) -> list[Hit]:
