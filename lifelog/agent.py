@@ -34,8 +34,8 @@ from typing import Any
 from lifelog.hits import one_per_file
 from lifelog.question import ParsedQuestion, parse_question
 from lifelog.readers import clock_of
-from lifelog.rounds import (_step, adaptive, anchors_for, candidates_for, extract, flat, flat_answer, resolve_place,
-                            same_outing, stay_day, sufficient)
+from lifelog.rounds import (_step, adaptive, anchors_for, candidates_for, extract, flat, flat_answer, missing_words,
+                            resolve_place, same_outing, stay_day, sufficient, topic_words)
 from lifelog.schema import KIND_NAMES, Answer, Citation, Filters, Hit, Retriever, Step
 from lifelog.timeparse import BadDate
 from lifelog.typed import cite, label, typed_answer, when, where_phrase
@@ -187,6 +187,9 @@ def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime)
         text = f"{len(items)} {noun}{'s' * (len(items) != 1)}{where_phrase(parsed)}: " + "; ".join(label(h) for h in items[:5])
         return done(text, [cite(h, label(h)) for h in items[:5]], steps, 1.0)
 
+    if parsed.intent.startswith("compare_"):
+        return _compare(mem, parsed, steps, done)
+
     if parsed.intent in ("first", "last"):
         hits = [h for h in candidates_for(mem, parsed, steps, order=True) if not h.file_dated]
         if not hits:
@@ -226,7 +229,8 @@ def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime)
     if parsed.asks not in ("find", "value", "yes_no") or not parsed.content_words:
         if not anchors:
             return done(unknown, [], steps, 0.0)
-        typed = typed_answer(mem, parsed, anchors, steps, done, lambda hs: extract(mem, parsed.text, hs))
+        typed = typed_answer(mem, parsed, anchors, steps, done, lambda hs: extract(mem, parsed.text, hs),
+                             lambda _, h: missing_words(mem, topic_words(question), h))
         if typed is not None:
             return typed
         if metadata or not parsed.content_words:
@@ -242,7 +246,7 @@ def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime)
     visual = read_visual(mem, question, hits, steps)
     if visual is not None:
         return visual_answer(visual, hits, steps, done)
-    textual = parsed.asks in ("value", "number", "person", "amount")
+    textual = parsed.asks in ("value", "number", "person", "company", "amount")
     if textual:  # a value is read in text (a transcript, a picture's text), never in a caption's tags
         hits = [h for h in hits if h.transcript.strip() or h.ocr.strip()]
         if not hits:
@@ -250,6 +254,10 @@ def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime)
             return done(f"I don't know: {label(top)} holds no text that says that.", [cite(top, label(top))],
                         steps, 0.0, abstained=True)
     best = hits[0]
+    missing = missing_words(mem, topic_words(question), best)
+    if missing:
+        return done(f"I don't know: the nearest I have is {label(best)}, and nothing in memory about "
+                    f"{' or '.join(missing)}.", [cite(best, label(best))], steps, 0.0, abstained=True)
     near = [h for h in hits[:3] if h.score >= best.score - 0.15]
     # "what cereal was on the receipt", "which museum was on the sign": the line closest to the class asked
     top, source, snippet = extract(mem, parsed.label or parsed.text, near, exclude_echo=True)
@@ -269,6 +277,31 @@ def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime)
     citations = [cite(h, snippet if h is top else (h.transcript or h.title or h.text)[:200])
                  for h in hits[:3] if h is top or h.score >= best.score - 0.15]
     return done(text, citations, steps, top.score)
+
+
+def _compare(mem: Retriever, parsed: ParsedQuestion, steps: list[Step], done: Any) -> Answer:
+    """"Which came first, A or B?": find each, then compare their capture times."""
+    found: list[Hit] = []
+    for option in parsed.options:
+        q = replace(parsed, text=option, intent="find", options=())
+        hits, more = adaptive(mem, q)
+        steps.extend(more)
+        hits = [h for h in hits if sufficient(h, mem.settings, q.content_words)]
+        if not hits:
+            return done(f"I don't know: I find nothing in memory about {option}.", [], steps, 0.0)
+        dated = [h for h in hits if not h.file_dated and h.score >= hits[0].score - 0.1]
+        found.append(dated[0] if dated else hits[0])
+    if any(h.file_dated for h in found):
+        undated = next(h for h in found if h.file_dated)
+        return done(f"I don't know: {label(undated)} has no capture time to compare.", [cite(h, label(h)) for h in found],
+                    steps, 0.0, abstained=True)
+    a, b = sorted(found, key=lambda h: h.start)
+    pick = a if parsed.intent == "compare_first" else b
+    option = parsed.options[found.index(pick)]
+    other = parsed.options[1 - found.index(pick)]
+    text = (f"{option.capitalize()} came {'first' if pick is a else 'later'}: {label(pick)}; then {other}: {label(b if pick is a else a)}"
+            if pick is a else f"{option.capitalize()} came later: {label(pick)}; {other} was first: {label(a)}")
+    return done(text, [cite(h, label(h)) for h in (pick, a if pick is b else b)], steps, min(h.score for h in found))
 
 
 def _list_answer(hits: list[Hit], steps: list[Step], done: Any) -> Answer:

@@ -12,14 +12,16 @@ A question file:
         unanswerable: true
 
 Scores, per agent: answer accuracy (an answerable question is right when the answer text matches
-one pattern and the agent did not abstain; an unanswerable one when it abstained), abstention
+one pattern, the agent did not abstain and, where the question lists its evidence, a citation
+points at that file and span; an unanswerable one when it abstained), abstention
 precision and recall (how often an abstention was right, and how many unanswerable questions were
 declined), evidence hit rate (a citation of the right file whose span overlaps the true one; any
 second of a photo), and latency p50/p95.
 
 The development set's format (../shared/eval/questions.yaml: `question`, `kind`, `accept`, `file`,
 `evidence` with `start_s`/`end_s`) is read too; there an unanswerable question's `accept` patterns
-are abstention phrases matched on the answer text, as its README grades it.
+are abstention phrases matched on the answer text, and an answer is graded on its text alone, as
+its README grades it.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class Question:
     unanswerable: bool = False
     category: str = ""
     id: str = ""
+    cite_required: bool = True  # right only when a citation points at the evidence (the development set: text only)
 
 
 @dataclass
@@ -130,7 +133,7 @@ def _dev_question(item: dict) -> Question:
         evidence = (Evidence(file=Path(item["file"]).name),)
     kind = str(item.get("kind", ""))
     return Question(q=item["question"], answers=tuple(item["accept"]), evidence=evidence,
-                    unanswerable=kind == "unanswerable", category=kind, id=str(item.get("id", "")))
+                    unanswerable=kind == "unanswerable", category=kind, id=str(item.get("id", "")), cite_required=False)
 
 
 def judge(question: Question, answer: Answer) -> tuple[bool, bool | None]:
@@ -145,6 +148,8 @@ def judge(question: Question, answer: Answer) -> tuple[bool, bool | None]:
         Path(c.path).name == e.file and c.start_s <= e.end + 0.5 and c.end_s >= e.start - 0.5
         for c in answer.citations for e in question.evidence
     ) if question.evidence else None
+    if question.cite_required and hit is False:
+        correct = False
     return correct, hit
 
 

@@ -41,7 +41,8 @@ after before then next take took taken photograph photographed photos photo pict
 film filmed video videos clip clips record recorded recording recordings voice note notes memo memos audio
 see saw seen say said hear heard go went get got make made day today yesterday there here please can could would
 one ones ive i've got about roughly approximately exactly around just also again ever still
-spend spent stay stayed staying been being
+spend spent stay stayed staying been being think thought feel felt like liked look looked want wanted need needed
+know knew talk talked speak spoke mention mentioned
 """.split())
 # "the short voice note", "the long recording": the file's length, not a word to search for
 LENGTH_WORDS = {"short": "short", "shorter": "short", "shortest": "short", "brief": "short", "quick": "short",
@@ -59,13 +60,18 @@ ASKS: list[tuple[str, str]] = [
     ("device", r"\b(?:what|which)\b[^?]{0,30}\b(?:camera|phone(?! ?numbers?)|device|smartphone|lens|gadget|tablet)\b"
                r"|\b(?:what|which) (?:game|app|software|program)\b[^?]{0,30}\b(?:made|make|took|take|created)\b"
                r"|\bwhat (?:took|shot|made|captured)\b|\b(?:taken|shot|made) (?:with|on|by) what\b"),
-    ("amount", r"\bhow much\b|\b(?:what|which) (?:was|is|were) the (?:\w+ )?(?:total|price|cost|bill|amount|fee|fare|sum)\b"
-               r"|\bwhat did .{0,40}\b(?:cost|come to)\b"),
+    ("amount", r"\bhow much\b|\b(?:what|which)(?:'s| was| is| were) the (?:\w+ )?(?:total|price|cost|bill|amount|fee|fare|sum)\b"
+               r"|\bwhat (?:did|does|do|will|would) .{0,40}\b(?:cost|come to)\b|\bhow expensive\b|\bprice of\b"),
     ("said", r"\bwhat (?:did|does|do|was|were) .{0,40}\b(?:say|said|tell|told|mention|mentioned|talk|read|sing|ask|explain)\b"
              r"|\bwhat was .{0,30}\babout\b|\bwhat (?:was|were) (?:said|mentioned|discussed)\b|\bwhat numbers? did\b"),
-    ("person", r"^\W*(?:who|whom)\b|\bwith whom\b|\b(?:which|what) (?:person|people|friend|friends)\b"),
-    ("place", r"^\W*where\b|\bwhere (?:was|were|did|have|had|am)\b|\b(?:which|what) (?:town|city|country|place|village|state"
-              r"|region|province|county|location|area|neighbou?rhood|part of town)\b"
+    ("company", r"^\W*who (?:did|was|were|have|had) (?:i|we)\b.*\bwith\b|^\W*who (?:was|were|is|are) (?:with me|there)\b"
+                r"|^\W*who (?:was|were|is|are) (?:in|on) (?:the|this|that|my) (?:photo|picture|video|clip|selfie)\b|\bwith whom\b"),
+    ("person", r"^\W*(?:who|whom)\b|\b(?:which|what) (?:person|people|friend|friends)\b"),
+    # where the user was or a file was made; "where does Diane live" is a fact in what was said
+    ("place", r"^\W*where (?:was|were|am|did|have|had|do) (?:i|we)\b|^\W*where (?:was|were|is) (?:this|that|the|my) "
+              r"(?:[\w'-]+ ){0,3}?(?:taken|shot|filmed|recorded|photographed|made)\b|\b(?:which|what) (?:town|city|country|place"
+              r"|village|state|region|province|county|location|area|neighbou?rhood|part of town)\b(?! (?:does|do|did|is|was) "
+              r"(?!i\b|we\b)\w+ (?:live|come|work|say|mention))"
               rf"|\b(?:which|what) (?:{VENUES}) (?:was|were|did) (?:[\w'-]+ ){{0,4}}?(?:taken|shot|filmed|recorded|photographed|made)"
               r" (?:at|in|on|near)\b"),
     ("time", r"\b(?:at )?what time\b|\bwhat hour\b|\bhow late\b|\bhow early\b"),
@@ -89,20 +95,25 @@ class ParsedQuestion:
     text: str  # what to search for: the question without its time, place, kind and asked-type words
     filters: Filters
     time_phrase: str = ""
-    intent: str = "find"  # find, count, first, last, after, before
+    intent: str = "find"  # find, count, first, last, after, before, compare
     anchor: str = ""  # for after/before: what the question is relative to ("the café")
-    asks: str = "find"  # see ASKS; "number" for a count read from a document, "value" for a labelled value, "find"
+    asks: str = "find"  # see ASKS ("company": who the user was with; "person": anyone named), "number" for a count
+    # read from a document, "value" for a labelled value, "find"
     question: str = ""  # as asked
     label: str = ""  # for "value": what names it in the evidence ("wi-fi password", "phone numbers")
     length: str = ""  # "short" or "long": the question describes the file by its length
     day_of_stay: str = ""  # "first" or "last": "on my last day in Lisbon" (the agent finds that day)
     place_named: str = ""  # the user's word for the place when the library spells it otherwise ("Warsaw")
+    options: tuple[str, ...] = ()  # for "compare": the two things whose order is asked ("the cat or the beach")
 
     @property
     def content_words(self) -> set[str]:
         return {w for w in re.findall(r"[\w']+", self.text.lower()) if w not in GENERIC and len(w) > 1}
 
 
+# "which came first, the cat photo or the beach?", "which did I see earlier: A or B"
+COMPARE = re.compile(r"\bwhich (?:one )?(?:came|was|happened|did (?:i|we) (?:\w+ )?(?:see|do|take|make|record|film|visit))? ?"
+                     r"(first|earlier|before|last|later|second)\b[,:]?\s*(?:the |my )?(.+?),? or (?:the |my )?(.+?)\s*\??$", re.I)
 # "what was the Wi-Fi password on ...", "what's the name of ...": a value printed next to its label
 LABEL = re.compile(r"\bwhat(?:'s| is| was| were| are)(?: the| my| our| his| her| their)? ((?:[\w-]+ ){0,2}?[\w-]+?)s?"
                    r"(?: (?:on|in|at|of|for|printed|written|shown|from|that|i|we|did|do)\b|\s*\?|$)", re.I)
@@ -194,6 +205,12 @@ def parse_question(question: str, now: datetime, places: Sequence[str] = ()) -> 
     if m and intent in ("find", "first", "last") and m.group(2).strip().lower() not in ("lunch", "dinner", "breakfast"):
         intent, anchor = m.group(1).lower(), m.group(2).strip()
         text = text[:m.start()]
+    cmp = COMPARE.search(text)
+    if cmp:
+        intent = "compare_" + ("first" if cmp.group(1).lower() in ("first", "earlier", "before") else "last")
+        options = (cmp.group(2).strip(" ,"), cmp.group(3).strip(" ,?"))
+    else:
+        options = ()
     if intent in ("first", "last"):
         text = re.sub(r"\b(first|earliest|oldest|last|latest|most recent|newest|came|earlier)\b", " ", text, flags=re.I)
     if asks not in ("find", "said", "yes_no"):
@@ -201,4 +218,4 @@ def parse_question(question: str, now: datetime, places: Sequence[str] = ()) -> 
     text = re.sub(r"\s+", " ", text).strip(" ?.!,:;") or question
     return ParsedQuestion(text=text, filters=filters, time_phrase=phrase, intent=intent, anchor=anchor, asks=asks,
                           question=question, label=value_label(question) if asks in ("value", "number") else "",
-                          length=length, day_of_stay=day_of_stay)
+                          length=length, day_of_stay=day_of_stay, options=options)

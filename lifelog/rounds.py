@@ -97,7 +97,7 @@ def coverage(hit: Hit, words: set[str]) -> int:
     return len({w[:4] for w in words if len(w) > 2} & text)
 
 
-def sufficient(hit: Hit, settings: "Settings", words: set[str] | None = None) -> bool:
+def sufficient(hit: Hit, settings: "Settings", words: set[str] | None = None, narrow: bool = False) -> bool:
     """Evidence good enough to answer from: close in meaning (the fused score reaches
     `Settings.sufficient_score`), or sharing the question's words while its meaning alone reaches
     `Settings.keyword_floor`. The floor is on the meaning, not the fused score: one shared word
@@ -105,6 +105,8 @@ def sufficient(hit: Hit, settings: "Settings", words: set[str] | None = None) ->
     answered by a football helmet at a similarity of 0.15."""
     if hit.score >= settings.sufficient_score or (hit.keyword_score > 0 and hit.similarity >= settings.keyword_floor):
         return True
+    if narrow and hit.keyword_score > 0 and hit.similarity >= settings.keyword_floor - COVERAGE_MARGIN:
+        return True  # inside a place or a time span the question named, one shared word is a strong sign
     # a document (a receipt, a long talk) is far in meaning from any one question about a line of
     # it: it counts when it holds two of the question's words and is not far off in meaning
     return words is not None and coverage(hit, words) >= min(2, len(words)) and len(words) >= 2 and \
@@ -246,6 +248,37 @@ def _place_vectors(mem: Retriever, places: tuple[str, ...]) -> np.ndarray:
     return _PLACE_VECTORS[places]
 
 
+def narrowed(f: Filters) -> bool:
+    """The question named a place or a time span (not only a kind of media)."""
+    return bool(f.place or f.local_start or f.start or f.people)
+
+
+def topic_words(question: str) -> set[str]:
+    """What a question is about, where it says so: "what did Sam say about football?" -> football."""
+    m = re.search(r"\babout (?:the |my |our |a |an |his |her |their )?((?:[\w'-]+ ?){1,3})[?.!]*\s*$", question, re.I)
+    if not m or re.match(r"(how|what|when|where|it|that|this|them|him|her)\b", m.group(1), re.I):
+        return set()
+    return {w for w in re.findall(r"[\w']+", m.group(1).lower()) if w not in GENERIC and len(w) > 2}
+
+
+def missing_words(mem: Retriever, words: set[str], hit: Hit) -> list[str]:
+    """The topic words that the evidence neither holds nor comes near in meaning ("football" for
+    "what did Sam say about football?" against "Dinner with Sam on Saturday")."""
+    text = f"{hit.title} {hit.text} {hit.transcript} {hit.ocr} {hit.place} {' '.join(hit.tags)}"
+    have = _words(text)
+    absent = sorted(w for w in words if len(w) > 2 and w[:4] not in have)
+    if not absent:
+        return []
+    passage = mem.embed([(hit.transcript or hit.ocr or hit.title)[:500]])[0]
+    sims = mem.embed(absent, kind="query") @ passage
+    return [w for w, s in zip(absent, sims) if float(s) < MISSING_SIMILARITY]
+
+
+# a question word this far in meaning from the evidence is not in it (MiniLM: "football" against a
+# sentence about dinner ~0.1; "sea" against a sentence about the beach ~0.4)
+MISSING_SIMILARITY = 0.25
+
+
 def has_filters(f: Filters) -> bool:
     return bool(f.start or f.end or f.place or f.kinds or f.hours or f.people or f.media_id)
 
@@ -256,7 +289,7 @@ def anchors_for(mem: Retriever, parsed: ParsedQuestion, steps: list[Step], *, br
     if parsed.content_words:
         hits, more = adaptive(mem, parsed)
         steps.extend(more)
-        hits = [h for h in hits if sufficient(h, mem.settings, parsed.content_words)]
+        hits = [h for h in hits if sufficient(h, mem.settings, parsed.content_words, narrow=narrowed(parsed.filters))]
         if hits or not browse_if_weak:
             return hits
         if not (parsed.filters.place or parsed.filters.start or parsed.filters.hours):

@@ -54,8 +54,7 @@ def when(h: Hit) -> str:
 
 def first_words(ocr: str) -> str:
     """The first row of a picture's text that reads as words (not a code like "A04082")."""
-    rows = readers.rows(ocr)
-    return next((r for r in rows if len(re.findall(r"[^\W\d_]{2,}", r)) >= 2), rows[0] if rows else "")
+    return next((r for r in readers.rows(ocr) if len(re.findall(r"[^\W\d_]{2,}", r)) >= 2), "")
 
 
 def label(h: Hit) -> str:
@@ -207,17 +206,18 @@ def _text_lines(h: Hit) -> list[str]:
 def answer_amount(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], steps: list[Step], done: Done) -> Answer:
     words = {w for w in re.findall(r"[a-z']+", parsed.text.lower()) if w not in GENERIC and w not in AMOUNT_WORDS
              and len(w) > 2}
-    texts = [h for h in anchors if h.ocr or h.transcript]
-    # the best document only: another receipt's total is not this one's
+    texts = [h for h in anchors if readers.amounts(h.ocr + " / " + h.transcript)]
+    # the best document that holds amounts, only: another receipt's total is not this one's
     texts = [h for h in texts if h.media_id == texts[0].media_id][:3] if texts else []
-    for h in texts:  # an item named in the question: the amount on its row
+    for h in texts:  # an item named in the question: the first amount after it on its row
         for line in _text_lines(h):
             low = line.lower()
-            if any(re.search(rf"\b{re.escape(w[:5])}", low) for w in words) and readers.amounts(line) and \
-                    not any(w in h.title.lower() + h.place.lower() for w in words if re.search(rf"\b{re.escape(w[:5])}", low)):
-                value = readers.amounts(line)[-1]
-                return done(f"{value} (\u201c{line}\u201d on the {kind_name(h)} {h.path.rsplit('/', 1)[-1]}, {when(h)})",
-                            [cite(h, line)], steps, h.score)
+            at = [m.end() for w in words for m in re.finditer(rf"\b{re.escape(w[:5])}", low)]
+            if at and not any(w in h.title.lower() + h.place.lower() for w in words if re.search(rf"\b{re.escape(w[:5])}", low)):
+                after = readers.amounts(line[min(at):])
+                if after:
+                    return done(f"{after[0]} (\u201c{line}\u201d on the {kind_name(h)} {h.path.rsplit('/', 1)[-1]}, {when(h)})",
+                                [cite(h, line)], steps, h.score)
     for h in texts:
         found = readers.total(readers.rows(h.ocr))
         if found:
@@ -286,9 +286,11 @@ def name_in_text(lines: list[str], question: str) -> tuple[str, str] | None:
     return None
 
 
-def answer_person(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], steps: list[Step], done: Done) -> Answer:
-    """Named faces in the anchor; else a name its text gives next to the question's words; else
-    "I don't know who" (an unnamed face is not an answer to "who")."""
+def answer_person(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], steps: list[Step], done: Done) -> Answer | None:
+    """Named faces in the anchor; else a name its text gives next to the question's words. Who
+    the user was with ("company") is declined past that, since an unnamed face is not an answer to
+    "who"; a person in what was said or written ("who had vanished behind the curtain") is left to
+    the line that answers (None)."""
     unnamed = 0
     for h in anchors[:3]:
         faces = mem.who_is(h.episode_id)
@@ -302,6 +304,8 @@ def answer_person(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], 
         if found:
             return done(f"{found[0]} (\u201c{found[1]}\u201d in the {kind_name(h)} {h.path.rsplit('/', 1)[-1]}, {when(h)})",
                         [cite(h, found[1])], steps, h.score)
+    if parsed.asks == "person":
+        return None
     top = anchors[0]
     extra = (f" ({unnamed} face{'s' * (unnamed != 1)} not named yet: `lifelog people name`)" if unnamed else "")
     return done(f"I don't know who: nobody is named in {label(top)}{extra}.", [cite(top, label(top))], steps, 0.0,
@@ -313,7 +317,8 @@ def said_anchor(anchors: list[Hit]) -> list[Hit]:
 
 
 def answer_said(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], steps: list[Step], done: Done,
-                best_line: Callable[[list[Hit]], tuple[Hit, str, str]]) -> Answer:
+                best_line: Callable[[list[Hit]], tuple[Hit, str, str]],
+                missing: Callable[[set[str], Hit], list[str]] | None = None) -> Answer:
     spoken = said_anchor(anchors)
     if not spoken:
         return done(f"I don't know: I have no speech{where_phrase(parsed)} that matches that.", [], steps, 0.0)
@@ -329,6 +334,11 @@ def answer_said(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], st
         return done(f"\u201c{text}\u201d ({kind_name(top)}, {when(top)}{' at ' + top.place if top.place else ''})",
                     [cite(top, top.transcript)], steps, top.score)
     top, _, line = best_line(spoken[:3])
+    if missing is not None:
+        absent = missing(wanted, top)
+        if absent:
+            return done(f"I don't know: I have {label(top)}, and nothing in it about {' or '.join(absent)}.",
+                        [cite(top, top.transcript)], steps, 0.0, abstained=True)
     sents = readers.sentences(top.transcript)
     if line in sents and len(line.split()) < 8:  # a short line reads better with the next one
         i = sents.index(line)
@@ -338,7 +348,8 @@ def answer_said(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], st
 
 
 def typed_answer(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], steps: list[Step], done: Done,
-                 best_line: Callable[[list[Hit]], tuple[Hit, str, str]]) -> Answer | None:
+                 best_line: Callable[[list[Hit]], tuple[Hit, str, str]],
+                 missing: Callable[[set[str], Hit], list[str]] | None = None) -> Answer | None:
     """The answer of the asked type from the anchor episodes, or None to answer it as a search."""
     asks = parsed.asks
     if asks == "place":
@@ -357,8 +368,8 @@ def typed_answer(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], s
         return answer_number(mem, parsed, anchors, steps, done)
     if asks == "value":
         return answer_value(mem, parsed, anchors, steps, done)
-    if asks == "person":
+    if asks in ("person", "company"):
         return answer_person(mem, parsed, anchors, steps, done)
     if asks == "said":
-        return answer_said(mem, parsed, anchors, steps, done, best_line)
+        return answer_said(mem, parsed, anchors, steps, done, best_line, missing)
     return None
