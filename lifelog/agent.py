@@ -171,7 +171,10 @@ def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime)
         return done(f"I don't know: {e}.", [], steps, 0.0)
     parsed = stay_day(mem, resolve_place(mem, parsed, steps), steps)
     where = f" {parsed.time_phrase}" if parsed.time_phrase else ""
-    unknown = f"I don't know: nothing in memory matches that{where_phrase(parsed)}."
+    about = topic_words(question) or parsed.content_words
+    ordered = [w for w in re.findall(r"[\w']+", question.lower()) if w in about]
+    unknown = (f"I don't know: nothing in memory about {', '.join(dict.fromkeys(ordered))}{where_phrase(parsed)}." if ordered
+               else f"I don't know: nothing in memory matches that{where_phrase(parsed)}.")
 
     semantic_answer = ask_semantic(mem, question, parsed, steps, done)
     if semantic_answer is not None:

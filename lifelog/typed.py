@@ -119,15 +119,15 @@ def answer_place(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], s
 
 def answer_when(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], steps: list[Step], done: Done,
                 clock: bool) -> Answer:
+    if parsed.content_words:  # a moment: the best match, and those as good
+        best = anchors[0].score
+        anchors = [h for h in anchors if h.score >= best - 0.05][:3]
     dated = [h for h in anchors if not h.file_dated]
     if not dated:
         top = anchors[0]
         return done(f"I don't know when: {top.path.rsplit('/', 1)[-1]} carries no capture time (its date, "
                     f"{top.local_start:%d %b %Y}, is when the file was copied).", [cite(top, label(top))], steps, 0.0,
                     abstained=True)
-    if parsed.content_words:  # a moment: the best match, and those as good
-        best = dated[0].score
-        dated = [h for h in dated if h.score >= best - 0.05][:3]
     dated.sort(key=lambda h: h.start)
     first, last = dated[0], dated[-1]
     days = sorted({h.local_start.date() for h in dated})
