@@ -24,7 +24,8 @@ that makes no cycle:
    rounds: adaptive, flat, the evidence cut-off, the line that answers)
 9. agent: answers, written against `Retriever`
 10. memory: the facade that wires the parts (and implements `Retriever`)
-11. evaluate, cli_forget (the `forget` command), then cli
+11. evaluate, selftest (questions made from the library itself), cli_forget (the `forget`
+    command), then cli
 """
 
 from lifelog.memory import Memory, open
@@ -42,7 +43,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("typed", "rounds"),
     ("agent",),
     ("memory",),
-    ("evaluate", "cli_forget"),
+    ("evaluate", "selftest", "cli_forget"),
     ("cli",),
 )
 

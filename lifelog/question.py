@@ -26,7 +26,7 @@ from lifelog.timeparse import MONTHS, PART_RE, WEEKDAYS, TimeRange, parse_time
 
 KIND_WORDS = {
     "video": ("video", "clip", "footage", "filmed"),
-    "photo": ("photo", "picture", "pic", "image", "snapshot", "snap", "photographed", "selfie", "screenshot"),
+    "photo": ("photo", "picture", "pic", "image", "snapshot", "snap", "photograph", "photographed", "selfie", "screenshot"),
     "audio": ("voice note", "recording", "recorded", "memo", "audio", "voice memo", "talk", "call", "lecture",
               "podcast", "dictation"),
 }
@@ -41,7 +41,7 @@ after before then next take took taken photograph photographed photos photo pict
 film filmed video videos clip clips record recorded recording recordings voice note notes memo memos audio
 see saw seen say said hear heard go went get got make made day today yesterday there here please can could would
 one ones ive i've got about roughly approximately exactly around just also again ever still
-spend spent stay stayed staying been being think thought feel felt like liked look looked want wanted need needed
+spend spent stay stayed staying been being what's where's who's when's how's it's that's there's i'm i'd think thought feel felt like liked look looked want wanted need needed
 know knew talk talked speak spoke mention mentioned
 """.split())
 # "the short voice note", "the long recording": the file's length, not a word to search for
@@ -119,7 +119,8 @@ LABEL = re.compile(r"\bwhat(?:'s| is| was| were| are)(?: the| my| our| his| her|
                    r"(?: (?:on|in|at|of|for|printed|written|shown|from|that|i|we|did|do)\b|\s*\?|$)", re.I)
 LABEL_WHICH = re.compile(r"^\W*which ([\w-]+) (?:was|were|is|are|did|do)\b", re.I)
 LABEL_BEFORE = re.compile(r"\bwhat ((?:[\w-]+ ){0,2}?[\w-]+?)s? (?:was|were|is|are) (?:on|in|printed|written|shown|at)\b", re.I)
-NOT_LABELS = {"like", "it", "that", "this", "there", "he", "she", "they", "thing", "something", "one", "time", "date", "day", "place",
+NOT_LABELS = {"like", "first", "last", "earliest", "latest", "oldest", "newest", "next", "most", "photo", "picture",
+              "video", "recording", "clip", "file", "voice", "it", "that", "this", "there", "he", "she", "they", "thing", "something", "one", "time", "date", "day", "place",
               "weather", "story", "point", "idea", "plan", "reason", "problem", "matter", "deal", "best", "first", "last"}
 
 
@@ -128,7 +129,7 @@ def value_label(question: str) -> str:
     if not m:
         return ""
     label = m.group(1).lower()
-    return "" if label in NOT_LABELS or label.split()[-1] in NOT_LABELS else label
+    return "" if label in NOT_LABELS or set(label.split()) & NOT_LABELS else label
 
 
 def asked_type(question: str) -> str:
@@ -156,11 +157,13 @@ def parse_question(question: str, now: datetime, places: Sequence[str] = ()) -> 
     text = question.strip()
     filters = Filters()
     phrase = ""
-    span = parse_time(text, now)
+    cmp = COMPARE.search(text)  # the options are things to find, not times ("the museum or the lunch")
+    span = parse_time(text[:cmp.start(2)] if cmp else text, now)
     if span:
         filters = time_filters(filters, span)
         phrase = span.phrase
-        text = re.sub(re.escape(span.phrase), " ", text, flags=re.I)
+        text = re.sub(rf"(?<!\w){re.escape(span.phrase)}(?!\w)", " ", text, flags=re.I)
+        text = re.sub(r"\b(?:at|around|about|by)\s+\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?(?!\w)", " ", text, flags=re.I)
         # the part of the day the span was narrowed to ("the evening of ...", "around midday")
         text = re.sub(rf"\b(?:(?:in|on|during|around|at|about) )?(?:the )?(?:early )?(?:{PART_RE})(?: of)?\b", " ", text, flags=re.I)
     length = ""
@@ -174,6 +177,8 @@ def parse_question(question: str, now: datetime, places: Sequence[str] = ()) -> 
     rel = re.search(r"\b(?:right |just |soon |straight )?(after|before)\s+(.+?)[?.!]*$", low)
     main = low[:rel.start()] if rel and rel.group(2).strip() not in ("lunch", "dinner", "breakfast") else low
     found = {k: [w for w in words if re.search(rf"\b{w}s?\b", main)] for k, words in KIND_WORDS.items()}
+    if re.search(r"\b(?:i|we)\s+(?:\w+\s+)?film\b", main):  # "what did I film": the verb ("the film on the poster" is not)
+        found["video"].append("filmed")
     strong = tuple(k for k, ws in found.items() if any(w not in WEAK_KIND_WORDS for w in ws))
     kinds = strong or tuple(k for k, ws in found.items() if ws)
     if "recorded" in found["audio"] and not strong:
@@ -202,10 +207,11 @@ def parse_question(question: str, now: datetime, places: Sequence[str] = ()) -> 
     elif re.search(r"\b(last|latest|most recent|newest)\b", re.sub(weekday_or_span, " ", low)):
         intent = "last"
     m = re.search(r"\b(?:right |just |soon |straight )?(after|before)\s+(.+?)[?.!]*$", text, flags=re.I)
+    if m and not m.group(2).strip(" ?.!"):
+        m = None  # the anchor was a time ("after lunch"), already a filter
     if m and intent in ("find", "first", "last") and m.group(2).strip().lower() not in ("lunch", "dinner", "breakfast"):
         intent, anchor = m.group(1).lower(), m.group(2).strip()
         text = text[:m.start()]
-    cmp = COMPARE.search(text)
     if cmp:
         intent = "compare_" + ("first" if cmp.group(1).lower() in ("first", "earlier", "before") else "last")
         options = (cmp.group(2).strip(" ,"), cmp.group(3).strip(" ,?"))

@@ -20,7 +20,7 @@ TOTAL_WORDS = [r"grand\s*total", r"total\s*(?:due|amount|payable|to pay)", r"amo
                r"\btotal\b", r"\bnett?\s*(?:amount|total)\b", r"\bamount\b", r"\bsum\b"]
 NOT_TOTAL = re.compile(r"sub\s*-?\s*total|\bsttl\b|total\s*(?:items?|qty|quantity|savings?|discount|sales amount|tax)"
                        r"|items?\s*count|no\.? of", re.I)
-PHONE = re.compile(r"(?<!\w)(\+?\(?\d{2,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,5})(?!\w)")
+PHONE = re.compile(r"(?<![\w+])(\+?\(?\d{1,4}\)?(?:[\s.-]?\(?\d{2,5}\)?){1,4})(?![\w.,]\d)")
 CLOCK = re.compile(r"\b([01]?\d|2[0-3])[:.h]([0-5]\d)(?::[0-5]\d)?\s*(am|pm)?\b", re.I)
 
 
@@ -90,6 +90,14 @@ def after_label(lines: list[str], label: str) -> Value | None:
 
 def number_near(text: str, words: set[str]) -> Value | None:
     """A number written next to one of the words ("331 in favour, 225 against": against -> 225)."""
+    for clause in re.split(r"[,;]\s+|(?<=[^\d])\.\s*|\s+/\s+", text):  # "331 in favour, 225 against": one clause each
+        found = _number_in(clause, words)
+        if found:
+            return Value(found, text)
+    return None
+
+
+def _number_in(text: str, words: set[str]) -> str | None:
     best: tuple[int, str] | None = None
     tokens = list(re.finditer(r"[\w'.,-]+", text))
     for i, tok in enumerate(tokens):
@@ -102,15 +110,15 @@ def number_near(text: str, words: set[str]) -> Value | None:
                 dist = abs(j - i)
                 if best is None or dist < best[0]:
                     best = (dist, num)
-    return Value(best[1], text) if best else None
+    return best[1] if best else None
 
 
 def phones(text: str) -> list[str]:
     found = []
     for m in PHONE.finditer(text):
         digits = re.sub(r"\D", "", m.group(1))
-        if 7 <= len(digits) <= 15 and not AMOUNT.fullmatch(m.group(1)) and not re.fullmatch(r"(19|20)\d{6}", digits):
-            found.append(m.group(1))
+        if 7 <= len(digits) <= 15 and not AMOUNT.search(m.group(1)) and not re.fullmatch(r"(19|20)\d{6}", digits):
+            found.append(m.group(1).strip())
     return found
 
 

@@ -27,6 +27,8 @@ MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 PARTS = {"early morning": (4, 8), "morning": (5, 12), "midday": (11, 14), "noon": (11, 14), "lunchtime": (11, 15),
          "lunch": (11, 15), "afternoon": (12, 18), "evening": (17, 23), "night": (19, 29), "midnight": (23, 25)}
 PART_RE = "|".join(sorted(PARTS, key=len, reverse=True))
+MEALS = {("before", "breakfast"): (4, 8), ("after", "breakfast"): (8, 12), ("before", "lunch"): (8, 12),
+         ("after", "lunch"): (13, 18), ("before", "dinner"): (15, 19), ("after", "dinner"): (20, 29)}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                 "eight": 8, "nine": 9, "ten": 10, "a couple of": 2, "a few": 3}
@@ -139,7 +141,12 @@ def parse_time(text: str, now: datetime) -> TimeRange | None:
     m = re.search(r"\b(?:the\s+)?day\s+before\s+yesterday\b", low)
     if m:
         return _within_day(today - timedelta(days=2), m.group(0), low)
-    m = re.search(r"(?<!my )(?<!our )(?<!the )\blast\s+night\b(?!\s+(?:in|at|there|of)\b)", low)
+    m = re.search(r"\b(?:the\s+)?night\s+before\s+last\b", low)
+    if m:
+        start = today - timedelta(days=2)
+        return TimeRange(start + timedelta(hours=18), start + timedelta(days=1, hours=5), m.group(0))
+    # "my last night in Rome" is the end of a stay (the agent finds it), not yesterday
+    m = re.search(r"(?<!my )(?<!our )(?<!the )\blast\s+night\b", low)
     if m:
         start = today - timedelta(days=1) if now.hour >= 5 else today - timedelta(days=2)
         return TimeRange(start + timedelta(hours=18), start + timedelta(days=1, hours=5), m.group(0))
@@ -202,11 +209,15 @@ def parse_time(text: str, now: datetime) -> TimeRange | None:
             year = now.year if month <= now.month else now.year - 1
         return TimeRange(*_month(year, month, tz), m.group(0))
 
-    m = re.search(r"\b(?:in|during|of)\s+((?:19|20)\d{2})\b", low)
+    m = re.search(r"\b(?:in|during|of|from)\s+((?:19|20)\d{2})\b", low)
     if m:
         year = int(m.group(1))
         return TimeRange(datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz), m.group(0))
 
+    # before and after a meal: a part of the day ("what did I do after lunch")
+    m = re.search(r"\b(before|after)\s+(breakfast|lunch|dinner)\b", low)
+    if m:
+        return TimeRange(today, today, m.group(0), hours=MEALS[m.groups()])
     # a part of the day with no day: any day's ("my night photos", "around midday", "in the morning")
     m = re.search(rf"\b(?:(?:around|about|at|in the|during the|by)\s+)?({PART_RE})\b", low)
     if m:
