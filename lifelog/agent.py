@@ -171,10 +171,14 @@ def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime)
         return done(f"I don't know: {e}.", [], steps, 0.0)
     parsed = stay_day(mem, resolve_place(mem, parsed, steps), steps)
     where = f" {parsed.time_phrase}" if parsed.time_phrase else ""
-    about = topic_words(question) or parsed.content_words
+    about = topic_words(parsed.text) or parsed.content_words
     ordered = [w for w in re.findall(r"[\w']+", question.lower()) if w in about]
     unknown = (f"I don't know: nothing in memory about {', '.join(dict.fromkeys(ordered))}{where_phrase(parsed)}." if ordered
                else f"I don't know: nothing in memory matches that{where_phrase(parsed)}.")
+
+    if parsed.place_unknown:
+        return done(f"I don't know: nothing in memory is from {parsed.place_unknown} (no place and no words by that name).",
+                    [], steps, 0.0)
 
     semantic_answer = ask_semantic(mem, question, parsed, steps, done)
     if semantic_answer is not None:
@@ -233,7 +237,7 @@ def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime)
         if not anchors:
             return done(unknown, [], steps, 0.0)
         typed = typed_answer(mem, parsed, anchors, steps, done, lambda hs: extract(mem, parsed.text, hs),
-                             lambda _, h: missing_words(mem, topic_words(question), h))
+                             lambda _, h: missing_words(mem, topic_words(parsed.text), h))
         if typed is not None:
             return typed
         if metadata or not parsed.content_words:
@@ -257,7 +261,7 @@ def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime)
             return done(f"I don't know: {label(top)} holds no text that says that.", [cite(top, label(top))],
                         steps, 0.0, abstained=True)
     best = hits[0]
-    missing = missing_words(mem, topic_words(question), best)
+    missing = missing_words(mem, topic_words(parsed.text), best)
     if missing:
         return done(f"I don't know: the nearest I have is {label(best)}, and nothing in memory about "
                     f"{' or '.join(missing)}.", [cite(best, label(best))], steps, 0.0, abstained=True)

@@ -42,7 +42,7 @@ film filmed video videos clip clips record recorded recording recordings voice n
 see saw seen say said hear heard go went get got make made day today yesterday there here please can could would
 one ones ive i've got about roughly approximately exactly around just also again ever still
 spend spent stay stayed staying been being what's where's who's when's how's it's that's there's i'm i'd think thought feel felt like liked look looked want wanted need needed
-know knew talk talked speak spoke mention mentioned
+know knew talk talked speak spoke mention mentioned use used using shows show showing shown word words written writing says
 """.split())
 # "the short voice note", "the long recording": the file's length, not a word to search for
 LENGTH_WORDS = {"short": "short", "shorter": "short", "shortest": "short", "brief": "short", "quick": "short",
@@ -104,6 +104,7 @@ class ParsedQuestion:
     length: str = ""  # "short" or "long": the question describes the file by its length
     day_of_stay: str = ""  # "first" or "last": "on my last day in Lisbon" (the agent finds that day)
     place_named: str = ""  # the user's word for the place when the library spells it otherwise ("Warsaw")
+    place_unknown: str = ""  # a place the question names that the library has no trace of
     options: tuple[str, ...] = ()  # for "compare": the two things whose order is asked ("the cat or the beach")
 
     @property

@@ -45,17 +45,22 @@ def amounts(text: str) -> list[str]:
 
 
 def total(lines: list[str]) -> Value | None:
-    """What a receipt or bill says was paid: the amount on (or right after) its total row."""
+    """What a receipt or bill says was paid: the amount on its total row (the last such row: a
+    table's header "Qty Description Total" comes first, the sum at the bottom), else on the row
+    after it."""
     for pattern in TOTAL_WORDS:
+        same_row, next_row = [], []
         for i, line in enumerate(lines):
             m = re.search(pattern, line, re.I)
             if not m or NOT_TOTAL.search(line):
                 continue
-            found = amounts(line[m.end():]) or amounts(line)
-            if not found and i + 1 < len(lines):
-                found = amounts(lines[i + 1])
+            found = amounts(line[m.end():])
             if found:
-                return Value(found[-1], line, m.group(0))
+                same_row.append(Value(found[-1], line, m.group(0)))
+            elif i + 1 < len(lines) and amounts(lines[i + 1]):
+                next_row.append(Value(amounts(lines[i + 1])[-1], f"{line} / {lines[i + 1]}", m.group(0)))
+        if same_row or next_row:
+            return (same_row or next_row)[-1]
     return None
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from ingest.places import distance_km
 from lifelog.question import GENERIC, ParsedQuestion
+from lifelog.timeparse import MONTHS
 from lifelog.schema import Filters, Hit, Retriever, Step
 from lifelog.typed import when
 
@@ -105,7 +106,7 @@ def sufficient(hit: Hit, settings: "Settings", words: set[str] | None = None, na
     answered by a football helmet at a similarity of 0.15."""
     if hit.score >= settings.sufficient_score or (hit.keyword_score > 0 and hit.similarity >= settings.keyword_floor):
         return True
-    if narrow and hit.keyword_score > 0 and hit.similarity >= settings.keyword_floor - COVERAGE_MARGIN:
+    if narrow and hit.keyword_score > 0 and hit.similarity >= settings.keyword_floor - NARROW_MARGIN:
         return True  # inside a place or a time span the question named, one shared word is a strong sign
     # a document (a receipt, a long talk) is far in meaning from any one question about a line of
     # it: it counts when it holds two of the question's words and is not far off in meaning
@@ -116,6 +117,9 @@ def sufficient(hit: Hit, settings: "Settings", words: set[str] | None = None, na
 # how far under the keyword floor a document holding two of the question's words may be in meaning
 # (a receipt's whole text is ~0.2 from a question about one of its rows)
 COVERAGE_MARGIN = 0.15
+# and one that shares a word inside the place or the time span the question named (a voice note's
+# several sentences are ~0.14 from a question about one of them)
+NARROW_MARGIN = 0.2
 
 
 def _words(text: str) -> set[str]:
@@ -220,13 +224,18 @@ def resolve_place(mem: Retriever, parsed: ParsedQuestion, steps: list[Step]) -> 
         return parsed
     m = re.search(r"\b(?:in|at|from|near|to|around)\s+(?:the\s+)?((?:[A-Z][\w'-]+)(?:\s+[A-Z][\w'-]+)*)", parsed.question)
     places = mem.places()
-    if not m or not places or m.group(1).lower() in GENERIC:
+    if not m or m.group(1).lower() in GENERIC or m.group(1).lower() in MONTHS:
         return parsed
     name = m.group(1)
-    vectors = _place_vectors(mem, tuple(places))
-    sims = vectors @ mem.embed([name], kind="query")[0]
-    best = int(np.argmax(sims))
-    if float(sims[best]) < PLACE_MATCH:
+    vectors = _place_vectors(mem, tuple(places)) if places else np.zeros((0, 1), np.float32)
+    sims = vectors @ mem.embed([name], kind="query")[0] if places else np.zeros(0)
+    best = int(np.argmax(sims)) if places else -1
+    if not places or float(sims[best]) < PLACE_MATCH:
+        # a name no place and no episode's words hold: "what did I record in Reykjavik?" is about nowhere we have been
+        if not any(h.keyword_score > 0 for h in mem.search(name, min_score=None, limit=3)):
+            steps.append(Step(round=len(steps) + 1, memory="semantic", scale="-", query=name, filters="", hits=[],
+                              decision=f"{name!r}: no place and no episode by that name"))
+            return replace(parsed, place_unknown=name)
         return parsed
     steps.append(Step(round=len(steps) + 1, memory="semantic", scale="-", query=name, filters="",
                       hits=[(places[best], round(float(sims[best]), 3))], decision=f"{name!r} is read as {places[best]!r}"))

@@ -100,7 +100,8 @@ def _date_pattern(d: date) -> str:
 
 
 def _rare_words(text: str, common: Counter, n: int = 2) -> list[str]:
-    words = [w for w in re.findall(r"[^\W\d_]{5,}", text) if w.lower() not in GENERIC]
+    """Words of the text that no other file holds, the rarest first."""
+    words = [w for w in re.findall(r"[^\W\d_]{5,}", text) if w.lower() not in GENERIC and common[w.lower()] <= 1]
     return sorted(dict.fromkeys(words), key=lambda w: (common[w.lower()], -len(w)))[:n]
 
 
@@ -168,13 +169,15 @@ def probes(mem: "Memory", *, per_kind: int = 8, seed: int = 0) -> list[Probe]:
     # lengths of recordings and videos that a day and a place pin down
     files = {h.media_id: h for h in dated if h.kind in ("audio", "video") and h.duration_s >= 2 and h.place}
     pinned = [h for h in files.values() if sum(1 for o in files.values() if o.local_start.date() == h.local_start.date()
-                                               and _town(o.place) == _town(h.place) and o.kind == h.kind) == 1]
+                                               and _town(h.place).lower() in o.place.lower() and o.kind == h.kind) == 1]
     take("duration", pinned, lambda h: [
         Probe("duration", f"How long is the {'recording' if h.kind == 'audio' else 'video'} I made in {_town(h.place)} "
                           f"on {_day_words(h.local_start.date())[0]}?", re.escape(readers.duration_words(h.duration_s)), h.path)])
 
     # what was said, and where in the file: a sentence's rarest words
-    common = Counter(w.lower() for h in hits for w in re.findall(r"[^\W\d_]{5,}", h.transcript + " " + h.ocr))
+    # in how many files each word appears
+    common = Counter(w for m in {h.media_id: h for h in hits} for w in
+                     {x.lower() for h in hits if h.media_id == m for x in re.findall(r"[^\W\d_]{5,}", h.transcript + " " + h.ocr)})
     spoken = [h for h in hits if len(h.transcript.split()) >= 6]
 
     def said(h: Hit) -> list[Probe]:
@@ -244,7 +247,7 @@ def run(mem: "Memory", *, per_kind: int = 8, seed: int = 0, now: datetime | None
         if p.kind == "unanswerable":
             correct = answer.abstained and bool(DECLINE.search(text))
         else:
-            correct = not answer.abstained and bool(re.search(p.accept, text))
+            correct = not answer.abstained and bool(re.search(p.accept, text, re.I))
         report.results.append(Result(p, answer.text, correct, seconds))
         if progress:
             progress(i + 1, len(items))

@@ -166,7 +166,9 @@ def answer_offset(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], 
     timed = [h for h in anchors if h.kind in ("audio", "video") and h.scale == "segment"]
     if not timed:
         return done(f"I don't know: no recording or video{where_phrase(parsed)} matches that.", [], steps, 0.0)
-    top = timed[0]
+    # the segment that holds most of the question's words, then the best match
+    words = {w[:4] for w in parsed.content_words if len(w) > 2}
+    top = max(timed[:8], key=lambda h: (len(words & _words(f"{h.transcript} {h.ocr}")), h.score))
     quote = readers.sentences(top.transcript)[:1]
     return done(f"At {readers.clock_of(top.offset_start)} into the {kind_name(top)} ({readers.clock_of(top.offset_start)}-"
                 f"{readers.clock_of(top.offset_end)} of {readers.clock_of(top.duration_s or top.offset_end)}; "

@@ -39,7 +39,7 @@ def test_total_skips_rows_that_only_look_like_totals():
 
 def test_total_amount_on_the_next_row():
     v = total(rows("Coffee 3.50 / TOTAL / $12.00 / CASH $20.00"))
-    assert v.text == "$12.00" and v.line == "TOTAL"
+    assert v.text == "$12.00" and v.line == "TOTAL / $12.00"  # both rows are the evidence
 
 
 def test_total_due_with_a_bracket():
