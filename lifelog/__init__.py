@@ -10,7 +10,7 @@ holds every module to it). A module may import modules of lower layers, and of i
 that makes no cycle:
 
 1. sql (filter text), lock (the writer lock), timeparse (time phrases), settings, readers (values
-   read in evidence text: totals, labelled values, numbers, offsets)
+   read in evidence text: totals, labelled values, numbers, offsets), lexicon (WordNet's broader classes)
 2. schema: typed results, `Filters`, the agent's `Retriever` interface
 3. question (what a question asks), db (connection, lock, every table's schema), indexes (index
    policy), hits (rows -> `Hit`)
@@ -24,8 +24,8 @@ that makes no cycle:
    rounds: adaptive, flat, the evidence cut-off, the line that answers)
 9. agent: answers, written against `Retriever`
 10. memory: the facade that wires the parts (and implements `Retriever`)
-11. evaluate, selftest (questions made from the library itself), cli_forget (the `forget`
-    command), then cli
+11. evaluate, selftest (questions made from the library itself), cli_forget, cli_eval (the
+    `forget`, `eval` and `selftest` commands), then cli
 """
 
 from lifelog.memory import Memory, open
@@ -33,7 +33,7 @@ from lifelog.schema import Answer, Citation, Filters, Hit, ModelRow, Status, Ste
 from lifelog.settings import Settings, load_settings
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("sql", "lock", "timeparse", "settings", "readers"),
+    ("sql", "lock", "timeparse", "settings", "readers", "lexicon"),
     ("schema",),
     ("question", "db", "indexes", "hits"),
     ("store", "vacuum"),
@@ -43,7 +43,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("typed", "rounds"),
     ("agent",),
     ("memory",),
-    ("evaluate", "selftest", "cli_forget"),
+    ("evaluate", "selftest", "cli_forget", "cli_eval"),
     ("cli",),
 )
 

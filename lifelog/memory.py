@@ -45,7 +45,7 @@ class Memory:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._places: list[str] | None = None
+        self._vocab: dict[str, list[str]] = {}  # place names and tags, read once per ingest
 
     # --- models ------------------------------------------------------------------------------
     def spec(self, role: str) -> models.ModelSpec:
@@ -142,7 +142,7 @@ class Memory:
             if new:
                 self.consolidate(new)
             self.store.refresh_if_changed()
-        self._places = None
+        self._vocab.clear()
         self.last_budget = self.enforce_budget()  # over the storage budget: the oldest derived data goes
         return report
 
@@ -252,10 +252,17 @@ class Memory:
         """Every place name (and each part of it: town, region, country) that episodes carry.
 
         Read once per process and after each ingest, not per question: it scans the place column."""
-        if self._places is None:
+        if "places" not in self._vocab:
             rows = self.store.episodes("place != ''", columns=["place"])
-            self._places = sorted({part.strip() for r in rows for part in r["place"].split(",") if part.strip()})
-        return self._places
+            self._vocab["places"] = sorted({part.strip() for r in rows for part in r["place"].split(",") if part.strip()})
+        return self._vocab["places"]
+
+    def tags(self) -> list[str]:
+        """Every image tag that episodes carry (read like `places`)."""
+        if "tags" not in self._vocab:
+            rows = self.store.episodes("scale = 'segment'", columns=["tags"])
+            self._vocab["tags"] = sorted({t for r in rows for t in (r["tags"] or [])})
+        return self._vocab["tags"]
 
     def hit(self, episode_id: str) -> Hit | None:
         """One episode as a hit (score 1: found by what it is, not by a search)."""
@@ -438,7 +445,7 @@ class Memory:
 
     def _forgotten(self, report: Any) -> Any:
         if report is not None and not report.dry_run:
-            self._places = None  # place names are read again
+            self._vocab.clear()  # place names and tags are read again
         return report
 
     def _rebuild_days(self, media_ids: list[str]) -> None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ingest.places import distance_km
+from lifelog import lexicon
 from lifelog.question import GENERIC, ParsedQuestion
 from lifelog.timeparse import MONTHS
 from lifelog.schema import Filters, Hit, Retriever, Step
@@ -299,6 +300,8 @@ def anchors_for(mem: Retriever, parsed: ParsedQuestion, steps: list[Step], *, br
         hits, more = adaptive(mem, parsed)
         steps.extend(more)
         hits = [h for h in hits if sufficient(h, mem.settings, parsed.content_words, narrow=narrowed(parsed.filters))]
+        found = {h.episode_id for h in hits}
+        hits += [h for h in by_class(mem, parsed, steps) if h.episode_id not in found]
         if hits or not browse_if_weak:
             return hits
         if not (parsed.filters.place or parsed.filters.start or parsed.filters.hours):
@@ -311,6 +314,32 @@ def anchors_for(mem: Retriever, parsed: ParsedQuestion, steps: list[Step], *, br
     steps.append(_step(len(steps) + 1, "episodic", "segment", "(all)", parsed.filters, hits,
                        f"{len(hits)} episodes match the filters"))
     return hits
+
+
+def by_class(mem: Retriever, parsed: ParsedQuestion, steps: list[Step]) -> list[Hit]:
+    """Episodes whose tags are kinds of a thing the question names ("animals" finds the "Egyptian
+    cat", "the old field gun" the "cannon"), from WordNet (lifelog/lexicon.py); found by their
+    class, they count as sufficient evidence, ranked below what matched in meaning."""
+    tags = mem.tags()
+    if not tags or not lexicon.available():
+        return []
+    out: dict[str, Hit] = {}
+    for word in sorted(parsed.content_words):
+        kinds = lexicon.narrower(word, tags)[:CLASS_TAGS]
+        if not kinds:
+            continue
+        found = []
+        for tag in kinds:
+            found += [h for h in mem.search(tag, filters=parsed.filters, scale="segment", min_score=None)
+                      if tag in h.tags and h.episode_id not in out]
+        for h in found:
+            out[h.episode_id] = replace(h, score=round(max(h.score, mem.settings.sufficient_score), 4))
+        steps.append(_step(len(steps) + 1, "semantic", "segment", word, parsed.filters, found,
+                           f"{word!r} covers the tags {', '.join(kinds)} (WordNet)"))
+    return sorted(out.values(), key=lambda h: h.score, reverse=True)
+
+
+CLASS_TAGS = 12  # tags of one class searched at most ("animals" in a zoo's worth of photos)
 
 
 def stay_day(mem: Retriever, parsed: ParsedQuestion, steps: list[Step]) -> ParsedQuestion:

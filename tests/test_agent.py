@@ -79,6 +79,9 @@ class Library:
         hits = sorted((h for h in self.episodes if self._where(h, filters, scale)), key=lambda h: h.start)
         return hits[:limit] if limit else hits
 
+    def tags(self):
+        return sorted({t for h in self.episodes for t in h.tags})
+
     def hit(self, episode_id):
         return next((h for h in self.episodes if h.episode_id == episode_id), None)
 
