@@ -118,7 +118,7 @@ _n = [0]
 
 def ep(kind: str, when: str, *, offset_min: int | None = 60, path: str = "", place: str = "", transcript: str = "",
        ocr: str = "", title: str = "", device: str = "", duration_s: float = 0.0, time_source: str = "exif",
-       start_s: float = 0.0, end_s: float = 0.0, media: str = "") -> Hit:
+       start_s: float = 0.0, end_s: float = 0.0, media: str = "", tags: tuple[str, ...] = ()) -> Hit:
     """One segment; `when` is the local wall-clock time at the place of capture."""
     _n[0] += 1
     local = datetime.fromisoformat(when)
@@ -129,7 +129,7 @@ def ep(kind: str, when: str, *, offset_min: int | None = 60, path: str = "", pla
                path=f"/media/{path or f'file{_n[0]}'}", start=start, end=end, offset_start=start_s, offset_end=end_s or start_s,
                title=title, text=text, transcript=transcript, ocr=ocr, thumbnail="", place=place, lat=None, lon=None,
                score=1.0, similarity=1.0, keyword_score=0.0, utc_offset_min=offset_min, device=device,
-               duration_s=duration_s, time_source=time_source, has_audio=kind != "photo")
+               duration_s=duration_s, time_source=time_source, has_audio=kind != "photo", tags=tags)
 
 
 def ask(lib: Library, question: str):
@@ -272,3 +272,13 @@ def test_order_is_over_the_whole_library():
     lib = Library([ep("photo", f"2020-{1 + i % 12:02d}-{1 + i % 27:02d}T12:00:00", title="Photo: fountain") for i in range(250)]
                   + [ep("photo", "2003-01-02T09:00:00", path="old.jpg", title="Photo: fountain")])
     assert "old.jpg" in ask(lib, "Which is the oldest photo?").text
+
+
+@pytest.mark.skipif(not __import__("lifelog.lexicon").lexicon.available(), reason="WordNet not installed: make setup")
+def test_a_class_finds_the_tags_that_are_kinds_of_it():
+    """"Animals" is in no tag; "Egyptian cat" is a kind of animal (WordNet)."""
+    lib = Library([ep("photo", "2021-03-01T10:00:00", path="cat.jpg", title="Photo: Egyptian cat", tags=("Egyptian cat",)),
+                   ep("photo", "2021-03-02T10:00:00", path="lamp.jpg", title="Photo: lampshade", tags=("lampshade",))])
+    a = ask(lib, "Did I see any animals?")
+    assert not a.abstained and Path(a.citations[0].path).name == "cat.jpg"
+    assert ask(lib, "Did I see a giraffe?").abstained
