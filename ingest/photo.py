@@ -6,7 +6,7 @@ Bursts, near-duplicates and photo sessions span files: `ingest.sessions.consolid
 from __future__ import annotations
 
 import warnings
-from datetime import timedelta
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +15,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ingest.describe import PHOTO_TEXT_MIN_WORDS, ModelSet, Stopwatch, compose_caption, describe_images, face_records, save_jpeg, text_likely
 from ingest.errors import IngestError
 from ingest.options import IngestOptions, local_time, path_text, rel_to_home, thumbs_dir
-from ingest.records import EpisodeRecord, FaceRecord, MediaRecord, Source
+from ingest.records import EpisodeRecord, FaceRecord, MediaRecord, Source, time_origin
+from ingest.times import printed_date
 
 
 def decode_photo(path: Path) -> np.ndarray:
@@ -70,6 +71,10 @@ def ingest_photo(path: Path, media: MediaRecord, opts: IngestOptions, ms: ModelS
                                           folder=folder, home=Path(opts.home)))
     tags = [label for label, _ in info.tags]
     ocr = " / ".join(info.ocr)
+    if time_origin(media.time_source) in ("file", "ingest") and ocr:
+        printed = printed_date(ocr)  # no capture time of its own: a date printed in it (a receipt, a ticket) is better
+        if printed is not None:
+            media.captured_at, media.utc_offset_min, media.time_source = printed.astimezone(timezone.utc), None, "text"
     start = media.captured_at
     assert start is not None
     caption = compose_caption("photo", tags, info.ocr, info.faces, vlm=info.caption)

@@ -187,3 +187,43 @@ def gpmf_gps(data: bytes) -> tuple[tuple[float, float, float], datetime | None] 
                 return (lat, lon, alt), when
         i += 8 + ((size * repeat + 3) & ~3)
     return None
+
+
+_MONTHS = {m: i + 1 for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])}
+
+
+def printed_date(text: str) -> datetime | None:
+    """A date (and a clock time on the same row) printed in a picture, as on a receipt or a ticket:
+    "07/04/2018 - 18:10", "2018-04-08 14:26", "12/30/2016", "12 June 2019"; naive wall-clock time
+    (midday when no time is printed), read in this machine's zone like an EXIF time without an
+    offset. Day first unless that cannot be; None without a plausible date."""
+    for row in text.split(" / "):
+        low = row.lower()
+        m = re.search(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)", low)
+        found = None
+        if m:
+            found = (int(m[1]), int(m[2]), int(m[3]))
+        elif m := re.search(r"(?<![\d/.])(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})(?![\d/.])", low):
+            a, b, year = int(m[1]), int(m[2]), int(m[3])
+            year += 2000 if year < 100 else 0
+            found = (year, a, b) if b > 12 >= a else (year, b, a)
+        elif m := re.search(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(\d{4})", low):
+            found = (int(m[3]), _MONTHS[m[2]], int(m[1]))
+        elif m := re.search(r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})", low):
+            found = (int(m[3]), _MONTHS[m[1]], int(m[2]))
+        if not found:
+            continue
+        try:
+            day = datetime(*found)
+        except ValueError:
+            continue
+        clock = re.search(r"(?<!\d)([01]?\d|2[0-3])[:.]([0-5]\d)(?::[0-5]\d)?\s*(am|pm)?(?!\d)", low[m.end():] + " " + low[:m.start()])
+        hour, minute = 12, 0
+        if clock:
+            hour, minute = int(clock[1]), int(clock[2])
+            if clock[3]:
+                hour = hour % 12 + (12 if clock[3] == "pm" else 0)
+        when = day.replace(hour=hour, minute=minute)
+        if plausible_time(when.replace(tzinfo=timezone.utc)):
+            return when
+    return None

@@ -145,6 +145,7 @@ def ask_semantic(mem: Retriever, question: str, parsed: ParsedQuestion, steps: l
 
 def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime) -> Answer:
     t0 = time.perf_counter()
+    yes_no = False
     if not question.strip():
         raise ValueError("the question is empty")
     if agent not in ("adaptive", "flat"):
@@ -152,7 +153,10 @@ def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime)
 
     def done(text: str, citations: list[Citation], steps: list[Step], confidence: float,
              abstained: bool | None = None) -> Answer:
-        return Answer(question=question, text=text, abstained=not citations if abstained is None else abstained,
+        abstained = not citations if abstained is None else abstained
+        if yes_no and not abstained and not text.startswith("I don't know"):
+            text = f"Yes: {text}"  # "did I ...?" with evidence
+        return Answer(question=question, text=text, abstained=abstained,
                       citations=citations, steps=steps, agent=agent, seconds=time.perf_counter() - t0,
                       confidence=confidence)
 
@@ -170,6 +174,7 @@ def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime)
     except BadDate as e:
         return done(f"I don't know: {e}.", [], steps, 0.0)
     parsed = stay_day(mem, resolve_place(mem, parsed, steps), steps)
+    yes_no = parsed.asks == "yes_no"
     where = f" {parsed.time_phrase}" if parsed.time_phrase else ""
     about = topic_words(parsed.text) or parsed.content_words
     ordered = [w for w in re.findall(r"[\w']+", question.lower()) if w in about]

@@ -75,7 +75,9 @@ ASKS: list[tuple[str, str]] = [
               rf"|\b(?:which|what) (?:{VENUES}) (?:was|were|did) (?:[\w'-]+ ){{0,4}}?(?:taken|shot|filmed|recorded|photographed|made)"
               r" (?:at|in|on|near)\b"),
     ("time", r"\b(?:at )?what time\b|\bwhat hour\b|\bhow late\b|\bhow early\b"),
-    ("date", r"^\W*when\b|\b(?:on )?(?:what|which) (?:date|day|year|month|weekday)\b|\bhow long ago\b|\bwhen (?:was|were|did)\b"),
+    # when something was captured; "when is dinner with Sam?" is a plan in what was said
+    ("date", r"^\W*when (?:was|were|did|had|have)\b|\b(?:on )?(?:what|which) (?:date|day|year|month|weekday) (?:was|were|did|had)\b"
+             r"|\bhow long ago\b|\bwhen (?:was|were|did) (?:i|we)\b"),
     ("yes_no", r"^\W*(?:did|do|does|have|has|had|was|were|is|are|am) (?:i|we|you|anyone|anybody|somebody|someone)\b"),
 ]
 # the words that set what is asked, removed from the words to search for

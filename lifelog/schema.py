@@ -119,7 +119,9 @@ class Hit:
     # what the file says about itself
     device: str = ""  # camera or phone make and model
     duration_s: float = 0.0  # the whole file's length (0 for a photo)
-    time_source: str = ""  # where the capture time came from: exif, gps, quicktime, ..., or "file" (a copy date)
+    # where the capture time came from: exif, gps, quicktime, ..., "text" (a date printed in the
+    # picture), or "file" / "ingest" (only when the file was copied or ingested)
+    time_source: str = ""
     has_audio: bool = False
 
     @property
@@ -134,7 +136,7 @@ class Hit:
     @property
     def file_dated(self) -> bool:
         """Dated only by the file's modification time: when it was copied, not when it was captured."""
-        return self.time_source == "file"
+        return self.time_source in ("file", "ingest")
 
 
 @dataclass(frozen=True)

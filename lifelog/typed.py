@@ -49,6 +49,8 @@ def when(h: Hit) -> str:
     """The capture's local time, or a plain warning that the file only has a copy date."""
     if h.file_dated:
         return f"file date {h.local_start:%d %b %Y}, not capture time"
+    if h.time_source == "text":
+        return f"{h.local_start:%a %d %b %Y, %H:%M} (the date printed in it)"
     return h.local_start.strftime("%a %d %b %Y, %H:%M")
 
 
