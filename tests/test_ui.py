@@ -277,8 +277,8 @@ def test_ask_counting_and_ordering_evidence(day_ctx) -> None:
     the café; a photo's evidence names its place."""
     history, _, evidence, items, steps, viewer = ask(day_ctx, "How many voice notes did I record yesterday?", [])
     text = history[-1]["content"]
-    assert text.startswith("2 recordings yesterday:\n\n- recording Sat 14 Jun 2025, 19:05"), text
-    assert "\n- recording Sat 14 Jun 2025, 21:10 at Cascais" in text
+    assert text.startswith("2 recordings yesterday:\n\n- recording REC_20250614_190500.m4a, Sat 14 Jun 2025, 19:05"), text
+    assert "\n- recording REC_20250614_211000.m4a, Sat 14 Jun 2025, 21:10 at Cascais" in text
     assert [Path(e.path).name for e in evidence] == ["REC_20250614_190500.m4a", "REC_20250614_211000.m4a"]
     assert "19:05" in items[0][1] and "Lisbon" in items[0][1] and "21:10" in items[1][1] and "Cascais" in items[1][1]
     assert "<audio" in viewer and "keys on the kitchen table" in viewer and "kind audio" in steps

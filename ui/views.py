@@ -21,7 +21,9 @@ SEP = " \u00b7 "
 KIND_NAMES = {**MEDIA_KIND_NAMES, "mixed": "mixed"}
 # the agent's evidence label, "photo Sat 14 Jun 2025, 09:42 at Lisbon, Portugal: CAFÉ AURORA": the viewer
 # already shows kind, time and place above the snippet, so only the words after the colon are kept
-LABEL_PREFIX = re.compile(r"^\w+ \w{3} \d{1,2} \w{3} \d{4}, \d{1,2}:\d{2}(?: at [^:]+)?: ")
+# the agent's "photo IMG_1.jpg, Sat 14 Jun 2025, 09:42 at Lisbon: " (lifelog.typed.label): the viewer shows those apart
+LABEL_PREFIX = re.compile(r"^\w+ (?:[^,]+, )?(?:\w{3} \d{1,2} \w{3} \d{4}, \d{1,2}:\d{2}(?: \([^)]*\))?|file date [^,]+, "
+                          r"not capture time)(?: at [^:]+)?: ")
 
 
 @dataclass(frozen=True)
