@@ -7,6 +7,8 @@ loads at the first `place_name`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import contextlib
 import io
 import math
@@ -48,6 +50,22 @@ def place_name(lat: float | None, lon: float | None) -> str:
         if part and part not in parts:
             parts.append(part)
     return ", ".join(parts)
+
+
+def zone_at(lat: float | None, lon: float | None) -> Any:
+    """The time zone (a ZoneInfo) at a position, from tzfpy's offline boundaries; None without a
+    position, outside every zone, or without tzfpy."""
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    try:
+        from zoneinfo import ZoneInfo
+
+        from tzfpy import get_tz
+
+        name = get_tz(float(lon), float(lat))
+        return ZoneInfo(name) if name else None
+    except Exception:  # noqa: BLE001 - no tzfpy, no tzdata, an unknown zone name: no zone
+        return None
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -25,6 +25,7 @@ from PIL import Image, UnidentifiedImageError
 from ingest.errors import IngestError
 from ingest.hashing import file_hash
 from ingest.options import MAX_DURATION_S, from_timestamp, path_text, plausible_time
+from ingest.places import zone_at
 from ingest.records import MediaRecord, time_origin
 from ingest.times import exif_time, gps_clock, gpmf_gps, gpmf_start, quicktime_time
 
@@ -113,7 +114,26 @@ def probe(path: Path) -> MediaRecord:
     if not _probe_photo(path, media, rejected):
         _probe_av(path, media, rejected)
     _settle_time(media, rejected)
+    _zone_from_position(media)
     return media
+
+
+def _zone_from_position(media: MediaRecord) -> None:
+    """A file with a position but no UTC offset (a GoPro's UTC clock, a camera's EXIF without
+    OffsetTime) gets the offset of the zone it was in: its times then read as lived there. An EXIF
+    wall-clock time, read in this machine's zone for want of better, is read again in that zone."""
+    if media.utc_offset_min is not None or media.captured_at is None or time_origin(media.time_source) in ("file", "ingest"):
+        return
+    zone = zone_at(media.lat, media.lon)
+    if zone is None:
+        return
+    when = media.captured_at
+    if time_origin(media.time_source) == "exif":
+        wall = when.astimezone().replace(tzinfo=None)  # as exif_time read it
+        when = wall.replace(tzinfo=zone).astimezone(timezone.utc)
+    offset = when.astimezone(zone).utcoffset()
+    if offset is not None and plausible_time(when):
+        media.captured_at, media.utc_offset_min = when, int(offset.total_seconds() // 60)
 
 
 def _settle_time(media: MediaRecord, rejected: list[str]) -> None:

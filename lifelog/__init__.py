@@ -20,7 +20,8 @@ that makes no cycle:
 7. writer: one file's unit of work across every table; consolidation (days and photo sessions
    across files); budget (the storage budget); forget
    (files, spans and people taken out of every table, crash-safe)
-8. typed (answers of the asked type: place, date, device, amount, ...), rounds (the retrieval
+8. labels (how evidence is named), typed_text (answers read in text: amounts, values, names),
+   typed (answers of the asked type: place, date, device, amount, ...), rounds (the retrieval
    rounds: adaptive, flat, the evidence cut-off, the line that answers)
 9. agent: answers, written against `Retriever`
 10. memory: the facade that wires the parts (and implements `Retriever`)
@@ -40,6 +41,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("semantic.things", "semantic.people", "semantic.places", "visual"),
     ("semantic",),
     ("writer", "budget", "forget", "consolidation"),
+    ("labels",),
+    ("typed_text",),
     ("typed", "rounds"),
     ("agent",),
     ("memory",),

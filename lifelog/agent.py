@@ -35,10 +35,12 @@ from lifelog.hits import one_per_file
 from lifelog.question import ParsedQuestion, parse_question
 from lifelog.readers import clock_of
 from lifelog.rounds import (_step, adaptive, anchors_for, candidates_for, extract, flat, flat_answer, missing_words,
-                            resolve_place, same_outing, stay_day, sufficient, topic_words)
+                            label_near, resolve_place, same_outing, stay_day, sufficient,
+                            topic_words)
 from lifelog.schema import KIND_NAMES, Answer, Citation, Filters, Hit, Retriever, Step
 from lifelog.timeparse import BadDate
-from lifelog.typed import cite, label, typed_answer, when, where_phrase
+from lifelog.labels import cite, label, when, where_phrase
+from lifelog.typed import typed_answer
 
 describe_when = when
 
@@ -273,6 +275,9 @@ def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime)
     near = [h for h in hits[:3] if h.score >= best.score - 0.15]
     # "what cereal was on the receipt", "which museum was on the sign": the line closest to the class asked
     top, source, snippet = extract(mem, parsed.label or parsed.text, near, exclude_echo=True)
+    if parsed.label and parsed.asks == "value" and not label_near(mem, parsed.label, snippet):
+        return done(f"I don't know: I find no {parsed.label} in {label(top)}.", [cite(top, label(top))], steps, 0.0,
+                    abstained=True)
     if textual and source == "shows":
         return done(f"I don't know: {label(top)} holds no text that says that.", [cite(top, label(top))],
                     steps, 0.0, abstained=True)

@@ -42,7 +42,7 @@ film filmed video videos clip clips record recorded recording recordings voice n
 see saw seen say said hear heard go went get got make made day today yesterday there here please can could would
 one ones ive i've got about roughly approximately exactly around just also again ever still
 spend spent stay stayed staying been being what's where's who's when's how's it's that's there's i'm i'd think thought feel felt like liked look looked want wanted need needed
-know knew talk talked speak spoke mention mentioned use used using shows show showing shown word words written writing says
+know knew talk talked speak spoke mention mentioned use used using snap snapped shoot capture captured shows show showing shown word words written writing says
 """.split())
 # "the short voice note", "the long recording": the file's length, not a word to search for
 LENGTH_WORDS = {"short": "short", "shorter": "short", "shortest": "short", "brief": "short", "quick": "short",
@@ -87,7 +87,7 @@ ASK_WORDS = re.compile(
     r"camera|phone|device|smartphone|lens|gadget|tablet|town|city|country|village|state|region|province|county|location|"
     r"area|neighbou?rhood|place|where|when|who|whom|whose)\b", re.I)
 # things counted across the library rather than read from a document ("how many photos", "how often")
-COUNTED = re.compile(r"\bhow (?:many|much) (?:\w+ )?(?:photos?|pictures?|pics?|images?|videos?|clips?|recordings?|voice notes?|"
+COUNTED = re.compile(r"\bhow (?:many|much) (?:\w+ )?(?:photos?|pictures?|pics?|images?|shots?|snaps?|selfies?|videos?|clips?|recordings?|voice notes?|"
                      r"memos?|files?|times?|days?|trips?|visits?|places?|towns?|cities|countries|people|persons?)\b"
                      r"|\bhow often\b|\bnumber of (?:photos|pictures|videos|recordings|times|days|visits|places)\b", re.I)
 
@@ -122,7 +122,7 @@ LABEL = re.compile(r"\bwhat(?:'s| is| was| were| are)(?: the| my| our| his| her|
                    r"(?: (?:on|in|at|of|for|printed|written|shown|from|that|i|we|did|do)\b|\s*\?|$)", re.I)
 LABEL_WHICH = re.compile(r"^\W*which ([\w-]+) (?:was|were|is|are|did|do)\b", re.I)
 LABEL_BEFORE = re.compile(r"\bwhat ((?:[\w-]+ ){0,2}?[\w-]+?)s? (?:was|were|is|are) (?:on|in|printed|written|shown|at)\b", re.I)
-NOT_LABELS = {"like", "first", "last", "earliest", "latest", "oldest", "newest", "next", "most", "photo", "picture",
+NOT_LABELS = {"like", "i", "we", "you", "he", "she", "they", "first", "last", "earliest", "latest", "oldest", "newest", "next", "most", "photo", "picture",
               "video", "recording", "clip", "file", "voice", "it", "that", "this", "there", "he", "she", "they", "thing", "something", "one", "time", "date", "day", "place",
               "weather", "story", "point", "idea", "plan", "reason", "problem", "matter", "deal", "best", "first", "last"}
 
@@ -203,7 +203,7 @@ def parse_question(question: str, now: datetime, places: Sequence[str] = ()) -> 
         day_of_stay = stay.group(1).lower()
         text = text[:stay.start()] + " " + text[stay.end():]
         low = re.sub(r"\b(?:my |our |the )(first|last) (?:day|evening|night|morning)\b", " ", low)
-    if asks != "number" and re.search(r"\bhow many\b|\bhow often\b|\bnumber of\b", low):
+    if asks != "number" and (re.search(r"\bhow many\b|\bhow often\b", low) or COUNTED.search(low)):
         intent = asks = "count"
     elif re.search(r"\b(first|earliest|oldest)\b|\bcame (?:first|earlier)\b", low):
         intent = "first"

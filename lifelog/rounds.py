@@ -21,7 +21,7 @@ from lifelog import lexicon
 from lifelog.question import GENERIC, ParsedQuestion
 from lifelog.timeparse import MONTHS
 from lifelog.schema import Filters, Hit, Retriever, Step
-from lifelog.typed import when
+from lifelog.labels import when
 
 if TYPE_CHECKING:
     from lifelog.settings import Settings
@@ -107,7 +107,7 @@ def sufficient(hit: Hit, settings: "Settings", words: set[str] | None = None, na
     answered by a football helmet at a similarity of 0.15."""
     if hit.score >= settings.sufficient_score or (hit.keyword_score > 0 and hit.similarity >= settings.keyword_floor):
         return True
-    if narrow and hit.keyword_score > 0 and hit.similarity >= settings.keyword_floor - NARROW_MARGIN:
+    if narrow and words and coverage(hit, words) >= 1 and hit.similarity >= settings.keyword_floor - NARROW_MARGIN:
         return True  # inside a place or a time span the question named, one shared word is a strong sign
     # a document (a receipt, a long talk) is far in meaning from any one question about a line of
     # it: it counts when it holds two of the question's words and is not far off in meaning
@@ -263,6 +263,19 @@ def narrowed(f: Filters) -> bool:
     return bool(f.place or f.local_start or f.start or f.people)
 
 
+def label_near(mem: Retriever, label: str, line: str) -> bool:
+    """Whether a line read as "the <label>" is one in meaning or words ("museum" -> "Musée du
+    LOUVRE"; "flight" -> "CASH" is not)."""
+    if _words(label) & _words(line):
+        return True
+    a, b = mem.embed([label, line])
+    return float(a @ b) >= LABEL_SIMILARITY
+
+
+# a line this close in meaning to the class a question names can be read as one (MiniLM)
+LABEL_SIMILARITY = 0.3
+
+
 def topic_words(question: str) -> set[str]:
     """What a question is about, where it says so: "what did Sam say about football?" -> football."""
     m = re.search(r"\babout (?:the |my |our |a |an |his |her |their )?((?:[\w'-]+ ?){1,3})[?.!]*\s*$", question, re.I)
@@ -302,6 +315,7 @@ def anchors_for(mem: Retriever, parsed: ParsedQuestion, steps: list[Step], *, br
         hits = [h for h in hits if sufficient(h, mem.settings, parsed.content_words, narrow=narrowed(parsed.filters))]
         found = {h.episode_id for h in hits}
         hits += [h for h in by_class(mem, parsed, steps) if h.episode_id not in found]
+        hits = named_only(mem, parsed, hits, steps)
         if hits or not browse_if_weak:
             return hits
         if not (parsed.filters.place or parsed.filters.start or parsed.filters.hours):
@@ -314,6 +328,32 @@ def anchors_for(mem: Retriever, parsed: ParsedQuestion, steps: list[Step], *, br
     steps.append(_step(len(steps) + 1, "episodic", "segment", "(all)", parsed.filters, hits,
                        f"{len(hits)} episodes match the filters"))
     return hits
+
+
+def names_in(question: str) -> list[str]:
+    """Capitalised names inside a question ("the Safeway receipt", "Café Aurora"), not its first word."""
+    words = re.findall(r"(?<=[\s(\"'])([A-Z][\w'&.-]*(?:\s+[A-Z][\w'&.-]*)*)", question)
+    return [w for w in words if w.lower() not in GENERIC and w.lower() not in MONTHS and len(w) > 2]
+
+
+def named_only(mem: Retriever, parsed: ParsedQuestion, hits: list[Hit], steps: list[Step]) -> list[Hit]:
+    """A name the library's words hold ("Safeway") must be in the evidence: another shop's receipt
+    is not an answer about this one. Names that are places (filters already) or spelled nowhere are
+    left to the search."""
+    keep = hits
+    for name in names_in(parsed.question):
+        low = name.lower()
+        if parsed.filters.place and low in parsed.filters.place.lower():
+            continue
+        holds = [h for h in keep if low in f"{h.title} {h.text} {h.transcript} {h.ocr} {h.path}".lower()]
+        if holds:
+            keep = holds
+        elif any(h.keyword_score > 0 and low in f"{h.text} {h.transcript} {h.ocr}".lower()
+                 for h in mem.search(name, min_score=None, limit=3)):
+            steps.append(_step(len(steps) + 1, "episodic", "segment", name, parsed.filters, [],
+                               f"{name!r} is in the library but in none of these"))
+            return []
+    return keep
 
 
 def by_class(mem: Retriever, parsed: ParsedQuestion, steps: list[Step]) -> list[Hit]:

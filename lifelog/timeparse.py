@@ -25,8 +25,10 @@ MONTHS["sept"] = 9
 MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 # hours of the day each part covers (a night runs past midnight: 29 is 05:00 the next day)
 PARTS = {"early morning": (4, 8), "morning": (5, 12), "midday": (11, 14), "noon": (11, 14), "lunchtime": (11, 15),
-         "lunch": (11, 15), "afternoon": (12, 18), "evening": (17, 23), "night": (19, 29), "midnight": (23, 25)}
+         "lunch": (11, 15), "afternoon": (12, 18), "evening": (17, 23), "night": (19, 29), "midnight": (23, 25),
+         "breakfast": (6, 11), "dinner": (17, 24), "supper": (17, 24)}
 PART_RE = "|".join(sorted(PARTS, key=len, reverse=True))
+MEAL_WORDS = {"breakfast", "lunch", "lunchtime", "dinner", "supper"}
 MEALS = {("before", "breakfast"): (4, 8), ("after", "breakfast"): (8, 12), ("before", "lunch"): (8, 12),
          ("after", "lunch"): (13, 18), ("before", "dinner"): (15, 19), ("after", "dinner"): (20, 29)}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -219,7 +221,8 @@ def parse_time(text: str, now: datetime) -> TimeRange | None:
     if m:
         return TimeRange(today, today, m.group(0), hours=MEALS[m.groups()])
     # a part of the day with no day: any day's ("my night photos", "around midday", "in the morning")
+    # (a meal alone is not a time: "when is dinner with Sam?" asks about a plan)
     m = re.search(rf"\b(?:(?:around|about|at|in the|during the|by)\s+)?({PART_RE})\b", low)
-    if m:
+    if m and m.group(1) not in MEAL_WORDS:
         return TimeRange(today, today, m.group(0), hours=PARTS[m.group(1)])
     return None

@@ -25,69 +25,17 @@ Each function returns None when the question is not of its type's shape, so the 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import TYPE_CHECKING, Callable
 
+from ingest.times import printed_date
 from lifelog import readers
-from lifelog.question import GENERIC, ParsedQuestion
-from lifelog.schema import KIND_NAMES, Answer, Citation, Hit, Step
+from lifelog.labels import Done, cite, counts, kind_name, label, stems, step, when, where_phrase
+from lifelog.question import ParsedQuestion
+from lifelog.schema import Answer, Hit, Step
+from lifelog.typed_text import answer_amount, answer_number, answer_person, answer_value
 
 if TYPE_CHECKING:
     from lifelog.schema import Retriever
-
-Done = Callable[..., Answer]
-# words of amount questions that name the asking, not an item ("how much did dinner come to")
-AMOUNT_WORDS = set("""total cost costs price paid pay spend spent much come came bill amount receipt receipts charge charged
-fee fare sum owe owed buy bought""".split())
-
-
-def kind_name(h: Hit) -> str:
-    return KIND_NAMES.get(h.kind, h.kind)
-
-
-def when(h: Hit) -> str:
-    """The capture's local time, or a plain warning that the file only has a copy date."""
-    if h.file_dated:
-        return f"file date {h.local_start:%d %b %Y}, not capture time"
-    if h.time_source == "text":
-        return f"{h.local_start:%a %d %b %Y, %H:%M} (the date printed in it)"
-    return h.local_start.strftime("%a %d %b %Y, %H:%M")
-
-
-def first_words(ocr: str) -> str:
-    """The first row of a picture's text that reads as words (not a code like "A04082")."""
-    return next((r for r in readers.rows(ocr) if len(re.findall(r"[^\W\d_]{2,}", r)) >= 2), "")
-
-
-def label(h: Hit) -> str:
-    what = h.transcript.strip() or first_words(h.ocr) or h.title
-    what = what if len(what) <= 80 else what[:80].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
-    name = h.path.rsplit("/", 1)[-1]
-    return f"{kind_name(h)} {name + ', ' if name else ''}{when(h)}{' at ' + h.place if h.place else ''}: {what}"
-
-
-def cite(h: Hit, snippet: str) -> Citation:
-    return Citation(media_id=h.media_id, path=h.path, kind=h.kind, start_s=h.offset_start, end_s=h.offset_end, time=h.start,
-                    snippet=snippet, thumbnail=h.thumbnail, place=h.place, episode_id=h.episode_id, score=h.score,
-                    utc_offset_min=h.utc_offset_min)
-
-
-def step(steps: list[Step], memory: str, query: str, hits: list[tuple[str, float]], decision: str) -> None:
-    steps.append(Step(round=len(steps) + 1, memory=memory, scale="-", query=query, filters="", hits=hits, decision=decision))
-
-
-def counts(hits: list[Hit]) -> str:
-    c = Counter(kind_name(h) for h in {h.media_id: h for h in hits}.values())
-    return ", ".join(f"{n} {k}{'s' * (n != 1)}" for k, n in c.most_common())
-
-
-def where_phrase(parsed: ParsedQuestion) -> str:
-    bits = []
-    if parsed.filters.place:
-        bits.append(f"in {parsed.filters.place}")
-    if parsed.time_phrase:
-        bits.append(parsed.time_phrase.strip())
-    return (" " + " ".join(bits)) if bits else ""
 
 
 def answer_place(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], steps: list[Step], done: Done) -> Answer:
@@ -119,8 +67,20 @@ def answer_place(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], s
     return done("; ".join(parts), cites, steps, 1.0)
 
 
+PRINTED = re.compile(r"\b(?:say|says|said|printed|written|show|shows|read|reads|stamped|on it)\b", re.I)
+
+
 def answer_when(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], steps: list[Step], done: Done,
                 clock: bool) -> Answer:
+    if PRINTED.search(parsed.question) and anchors[0].ocr:
+        # "what time does the receipt say?": the time printed in it, not when the photo was taken
+        top = anchors[0]
+        printed = printed_date(top.ocr)
+        if printed is not None:
+            line = next((r for r in readers.rows(top.ocr) if printed_date(r)), "")
+            text = f"{printed:%H:%M} on {printed:%a %d %b %Y}" if clock else f"{printed:%a %d %b %Y, %H:%M}"
+            return done(f"{text} (printed on the {kind_name(top)} {top.path.rsplit('/', 1)[-1]}: \u201c{line}\u201d)",
+                        [cite(top, line)], steps, top.score)
     if parsed.content_words:  # a moment: the best match, and those as good
         best = anchors[0].score
         anchors = [h for h in anchors if h.score >= best - 0.05][:3]
@@ -170,12 +130,25 @@ def answer_offset(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], 
         return done(f"I don't know: no recording or video{where_phrase(parsed)} matches that.", [], steps, 0.0)
     # the segment that holds most of the question's words, then the best match
     words = {w[:4] for w in parsed.content_words if len(w) > 2}
-    top = max(timed[:8], key=lambda h: (len(words & _words(f"{h.transcript} {h.ocr}")), h.score))
-    quote = readers.sentences(top.transcript)[:1]
-    return done(f"At {readers.clock_of(top.offset_start)} into the {kind_name(top)} ({readers.clock_of(top.offset_start)}-"
-                f"{readers.clock_of(top.offset_end)} of {readers.clock_of(top.duration_s or top.offset_end)}; "
-                f"{top.path.rsplit('/', 1)[-1]}, {when(top)})" + (f": \u201c{quote[0]}\u201d" if quote else ""),
+    top = max(timed[:8], key=lambda h: (len(words & stems(f"{h.transcript} {h.ocr}")), h.score))
+    at = word_time(top, words)
+    sentence = next((x for x in readers.sentences(top.transcript) if stems(x) & words), None)
+    quote = sentence or (readers.sentences(top.transcript) or [""])[0]
+    span = f"{readers.clock_of(top.offset_start)}-{readers.clock_of(top.offset_end)}"
+    where = f"about {readers.clock_of(at)}" if at > top.offset_start + 1 else readers.clock_of(top.offset_start)
+    return done(f"At {where} into the {kind_name(top)} (in the part {span} of {readers.clock_of(top.duration_s or top.offset_end)}; "
+                f"{top.path.rsplit('/', 1)[-1]}, {when(top)})" + (f": \u201c{quote}\u201d" if quote else ""),
                 [cite(top, top.transcript or top.title)], steps, top.score)
+
+
+def word_time(h: Hit, words: set[str]) -> float:
+    """When inside a segment its first word of the question is said, by its share of the
+    transcript's characters (segments carry no word timings; speech runs at a steady pace)."""
+    text = h.transcript
+    hits = [m.start() for m in re.finditer(r"[^\W\d_]{3,}", text) if m.group(0).lower()[:4] in words]
+    if not hits or not text or h.offset_end <= h.offset_start:
+        return h.offset_start
+    return h.offset_start + (h.offset_end - h.offset_start) * hits[0] / len(text)
 
 
 def device_name(device: str) -> str:
@@ -201,119 +174,6 @@ def answer_device(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], 
     ranked = sorted(by.items(), key=lambda kv: -len({h.media_id for h in kv[1]}))
     text = "; ".join(f"{d} ({counts(hs)}, {when(hs[0])}{' at ' + hs[0].place if hs[0].place else ''})" for d, hs in ranked[:3])
     return done(text, [cite(hs[0], label(hs[0])) for _, hs in ranked[:3]], steps, 1.0)
-
-
-def _text_lines(h: Hit) -> list[str]:
-    return readers.rows(h.ocr) + readers.sentences(h.transcript)
-
-
-def answer_amount(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], steps: list[Step], done: Done) -> Answer:
-    words = {w for w in re.findall(r"[a-z']+", parsed.text.lower()) if w not in GENERIC and w not in AMOUNT_WORDS
-             and len(w) > 2}
-    texts = [h for h in anchors if readers.amounts(h.ocr + " / " + h.transcript)]
-    # the best document that holds amounts, only: another receipt's total is not this one's
-    texts = [h for h in texts if h.media_id == texts[0].media_id][:3] if texts else []
-    for h in texts:  # an item named in the question: the first amount after it on its row
-        for line in _text_lines(h):
-            low = line.lower()
-            at = [m.end() for w in words for m in re.finditer(rf"\b{re.escape(w[:5])}", low)]
-            if at and not any(w in h.title.lower() + h.place.lower() for w in words if re.search(rf"\b{re.escape(w[:5])}", low)):
-                after = readers.amounts(line[min(at):])
-                if after:
-                    return done(f"{after[0]} (\u201c{line}\u201d on the {kind_name(h)} {h.path.rsplit('/', 1)[-1]}, {when(h)})",
-                                [cite(h, line)], steps, h.score)
-    for h in texts:
-        found = readers.total(readers.rows(h.ocr))
-        if found:
-            return done(f"{found.text} (the {found.label.lower()} on the {kind_name(h)} {h.path.rsplit('/', 1)[-1]}, "
-                        f"{when(h)}{' at ' + h.place if h.place else ''}: \u201c{found.line}\u201d)", [cite(h, found.line)],
-                        steps, h.score)
-    top = anchors[0]
-    return done(f"I don't know: {label(top)} shows no amount for that.", [cite(top, label(top))], steps, 0.0,
-                abstained=True)
-
-
-def answer_number(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], steps: list[Step], done: Done) -> Answer | None:
-    words = {w for w in re.findall(r"[a-z']+", parsed.text.lower()) if w not in GENERIC and len(w) > 2}
-    for h in anchors[:3]:
-        for line in _text_lines(h):
-            found = readers.number_near(line, words)
-            if found:
-                return done(f"{found.text} (\u201c{line}\u201d, {kind_name(h)} {h.path.rsplit('/', 1)[-1]}, {when(h)})",
-                            [cite(h, line)], steps, h.score)
-    return None
-
-
-def answer_value(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], steps: list[Step], done: Done) -> Answer | None:
-    """A labelled value ("the Wi-Fi password", "the phone numbers"); None: no such label in the
-    evidence, and the question is answered as a search (the label may be a class: "what cereal")."""
-    lab = parsed.label
-    for h in anchors[:3]:
-        if re.search(r"\b(phone|telephone|tel|fax|mobile|contact) numbers?\b|\bnumbers?\b", lab):
-            found = readers.phones(h.ocr + " / " + h.transcript)
-            if found:
-                return done(f"{', '.join(dict.fromkeys(found))} (on the {kind_name(h)} {h.path.rsplit('/', 1)[-1]}, {when(h)})",
-                            [cite(h, h.ocr or h.transcript)], steps, h.score)
-        found = readers.after_label(_text_lines(h), lab) or readers.after_label(_text_lines(h), lab.split()[-1])
-        if found:
-            return done(f"{found.text} (\u201c{found.line}\u201d on the {kind_name(h)} {h.path.rsplit('/', 1)[-1]}, {when(h)})",
-                        [cite(h, found.line)], steps, h.score)
-    return None
-
-
-NAME = re.compile(r"^(?:[^\W\d_][^\W\d_'’-]+(?:['’-][^\W\d_]+)?\s+){1,2}[^\W\d_][^\W\d_'’-]+$")
-
-
-# the words of a question that name media are words too when reading a document ("the film on that poster")
-MEDIA_NOUNS = set("film filmed video videos clip clips photo photos picture pictures recording recordings record recorded "
-                  "note notes memo memos audio voice shot shots pic pics".split())
-
-
-def _words(text: str) -> set[str]:
-    return {w[:4] for w in re.findall(r"[^\W\d_]{3,}", text.lower()) if w not in GENERIC or w in MEDIA_NOUNS}
-
-
-def name_in_text(lines: list[str], question: str) -> tuple[str, str] | None:
-    """A name written next to the question's words: a row like "EIN FILM VON" (sharing "film" with
-    "who directed the film") followed by a row that reads as a name ("SABINE BOSS"), or
-    "Directed by Sabine Boss" on one row. (name, the rows it was read from)."""
-    qwords = _words(question)
-    for i, line in enumerate(lines):
-        shared = qwords & _words(line)
-        if not shared:
-            continue
-        tail = re.split(r"\b(?:by|von|de|par|di|door|av|from|with)\b[:\s]*", line, flags=re.I)
-        if len(tail) > 1 and NAME.match(tail[-1].strip()) and not _words(tail[-1]) & qwords:
-            return tail[-1].strip(), line
-        if i + 1 < len(lines) and NAME.match(lines[i + 1].strip()) and not _words(lines[i + 1]) & qwords:
-            return lines[i + 1].strip(), f"{line} / {lines[i + 1]}"
-    return None
-
-
-def answer_person(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], steps: list[Step], done: Done) -> Answer | None:
-    """Named faces in the anchor; else a name its text gives next to the question's words. Who
-    the user was with ("company") is declined past that, since an unnamed face is not an answer to
-    "who"; a person in what was said or written ("who had vanished behind the curtain") is left to
-    the line that answers (None)."""
-    unnamed = 0
-    for h in anchors[:3]:
-        faces = mem.who_is(h.episode_id)
-        names = [n for n in faces if not n.startswith("unnamed person")]
-        unnamed += len(faces) - len(names)
-        if names:
-            step(steps, "semantic", parsed.text, [(n, 1.0) for n in names], f"faces in {h.title[:40]}")
-            return done(f"{', '.join(names)} ({label(h)})", [cite(h, ', '.join(names))], steps, h.score)
-    for h in anchors[:3]:
-        found = name_in_text(_text_lines(h), parsed.text)
-        if found:
-            return done(f"{found[0]} (\u201c{found[1]}\u201d in the {kind_name(h)} {h.path.rsplit('/', 1)[-1]}, {when(h)})",
-                        [cite(h, found[1])], steps, h.score)
-    if parsed.asks == "person":
-        return None
-    top = anchors[0]
-    extra = (f" ({unnamed} face{'s' * (unnamed != 1)} not named yet: `lifelog people name`)" if unnamed else "")
-    return done(f"I don't know who: nobody is named in {label(top)}{extra}.", [cite(top, label(top))], steps, 0.0,
-                abstained=True)
 
 
 def said_anchor(anchors: list[Hit]) -> list[Hit]:

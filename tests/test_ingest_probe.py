@@ -52,6 +52,7 @@ def test_video_probe_quicktime_time_and_gopro_gps():
     m = probe(MEDIA / "video" / "gopro_drone_beach_coast_gps_karma.mp4")
     assert m.kind == "video" and m.codec == "h264" and m.has_audio
     assert m.captured_at == datetime(2017, 4, 17, 19, 27, 57, tzinfo=timezone.utc) and m.time_source == "quicktime"
+    assert m.utc_offset_min == -7 * 60  # no offset in the file: the zone at its GPS position (PDT in April)
     assert m.lat == pytest.approx(33.1254, abs=1e-3) and m.lon == pytest.approx(-117.331, abs=1e-3)  # GPMF
     assert m.duration_s == pytest.approx(13.0, abs=0.1)
     silent = probe(MEDIA / "video" / "kids_jumping_on_bed_sam2.mp4")
