@@ -22,7 +22,8 @@ that makes no cycle:
    (files, spans and people taken out of every table, crash-safe)
 8. labels (how evidence is named), typed_text (answers read in text: amounts, values, names),
    typed (answers of the asked type: place, date, device, amount, ...), rounds (the retrieval
-   rounds: adaptive, flat, the evidence cut-off, the line that answers)
+   rounds: adaptive, flat, the evidence cut-off, the line that answers), resolve (places, spellings and
+   stays a question names, read against the library)
 9. agent: answers, written against `Retriever`
 10. memory: the facade that wires the parts (and implements `Retriever`)
 11. evaluate, selftest (questions made from the library itself), cli_forget, cli_eval (the
@@ -43,7 +44,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("writer", "budget", "forget", "consolidation"),
     ("labels",),
     ("typed_text",),
-    ("typed", "rounds"),
+    ("typed", "rounds", "resolve"),
     ("agent",),
     ("memory",),
     ("evaluate", "selftest", "cli_forget", "cli_eval"),

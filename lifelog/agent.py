@@ -34,8 +34,9 @@ from typing import Any
 from lifelog.hits import one_per_file
 from lifelog.question import ParsedQuestion, parse_question
 from lifelog.readers import clock_of
+from lifelog.resolve import resolve_place, spelled_as, stay_day
 from lifelog.rounds import (_step, adaptive, anchors_for, candidates_for, extract, flat, flat_answer, missing_words,
-                            label_near, resolve_place, same_outing, stay_day, sufficient,
+                            label_near, same_outing, sufficient,
                             topic_words)
 from lifelog.schema import KIND_NAMES, Answer, Citation, Filters, Hit, Retriever, Step
 from lifelog.timeparse import BadDate
@@ -175,7 +176,7 @@ def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime)
         parsed = parse_question(question, now, mem.places())
     except BadDate as e:
         return done(f"I don't know: {e}.", [], steps, 0.0)
-    parsed = stay_day(mem, resolve_place(mem, parsed, steps), steps)
+    parsed = spelled_as(mem, stay_day(mem, resolve_place(mem, parsed, steps), steps), steps)
     yes_no = parsed.asks == "yes_no"
     where = f" {parsed.time_phrase}" if parsed.time_phrase else ""
     about = topic_words(parsed.text) or parsed.content_words

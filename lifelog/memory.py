@@ -15,6 +15,7 @@ and splitting it would scatter the public API over several classes.
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -45,7 +46,7 @@ class Memory:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._vocab: dict[str, list[str]] = {}  # place names and tags, read once per ingest
+        self._vocab: dict[str, Any] = {}  # place names, tags and words, read once per ingest
 
     # --- models ------------------------------------------------------------------------------
     def spec(self, role: str) -> models.ModelSpec:
@@ -256,6 +257,17 @@ class Memory:
             rows = self.store.episodes("place != ''", columns=["place"])
             self._vocab["places"] = sorted({part.strip() for r in rows for part in r["place"].split(",") if part.strip()})
         return self._vocab["places"]
+
+    def vocabulary(self) -> dict[str, list[str]]:
+        """The words (5 letters or more) of every transcript and picture text, by first letter (read like `places`)."""
+        if "vocabulary" not in self._vocab:
+            rows = self.store.episodes("scale = 'segment'", columns=["transcript", "ocr"])
+            words = {w for r in rows for w in re.findall(r"[^\W\d_]{5,}", f"{r['transcript'] or ''} {r['ocr'] or ''}".lower())}
+            by: dict[str, list[str]] = {}
+            for w in sorted(words):
+                by.setdefault(w[0], []).append(w)
+            self._vocab["vocabulary"] = by  # type: ignore[assignment]
+        return self._vocab["vocabulary"]  # type: ignore[return-value]
 
     def tags(self) -> list[str]:
         """Every image tag that episodes carry (read like `places`)."""

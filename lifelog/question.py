@@ -137,6 +137,8 @@ def value_label(question: str) -> str:
 
 def asked_type(question: str) -> str:
     low = question.lower().strip()
+    if re.search(ASKS[0][1], low):
+        return "offset"  # "how many seconds into the video": a time inside a file, not a number in it
     if re.search(r"\bhow many\b", low) and not COUNTED.search(low):
         return "number"  # "how many votes against were there": a number in the evidence, not a count of files
     for name, pattern in ASKS:
@@ -203,7 +205,7 @@ def parse_question(question: str, now: datetime, places: Sequence[str] = ()) -> 
         day_of_stay = stay.group(1).lower()
         text = text[:stay.start()] + " " + text[stay.end():]
         low = re.sub(r"\b(?:my |our |the )(first|last) (?:day|evening|night|morning)\b", " ", low)
-    if asks != "number" and (re.search(r"\bhow many\b|\bhow often\b", low) or COUNTED.search(low)):
+    if asks not in ("number", "offset") and (re.search(r"\bhow many\b|\bhow often\b", low) or COUNTED.search(low)):
         intent = asks = "count"
     elif re.search(r"\b(first|earliest|oldest)\b|\bcame (?:first|earlier)\b", low):
         intent = "first"

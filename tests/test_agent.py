@@ -79,6 +79,12 @@ class Library:
         hits = sorted((h for h in self.episodes if self._where(h, filters, scale)), key=lambda h: h.start)
         return hits[:limit] if limit else hits
 
+    def vocabulary(self):
+        by = {}
+        for w in sorted({w for h in self.episodes for w in re.findall(r"[^\W\d_]{5,}", f"{h.transcript} {h.ocr}".lower())}):
+            by.setdefault(w[0], []).append(w)
+        return by
+
     def tags(self):
         return sorted({t for h in self.episodes for t in h.tags})
 
@@ -282,3 +288,14 @@ def test_a_class_finds_the_tags_that_are_kinds_of_it():
     a = ask(lib, "Did I see any animals?")
     assert not a.abstained and Path(a.citations[0].path).name == "cat.jpg"
     assert ask(lib, "Did I see a giraffe?").abstained
+
+
+def test_a_word_is_also_searched_as_the_library_spells_it(trip):
+    """Speech recognition wrote "Guttenberg"; the user asks for "Gutenberg"."""
+    lib = Library([ep("audio", "2015-02-10T14:30:00", path="REC_talk.m4a", duration_s=900, start_s=452.0, end_s=469.0,
+                      transcript="The earliest book printed with movable types, the Guttenberg Bible, has never been surpassed."),
+                   ep("audio", "2015-02-10T14:30:00", path="REC_talk.m4a", duration_s=900, start_s=20.0, end_s=35.0,
+                      transcript="Printing differs from most of the arts and crafts in being comparatively modern.")])
+    a = ask(lib, "How far into the talk about books printed with movable types is Gutenberg mentioned?")
+    assert "7:3" in a.text or "7:4" in a.text, a.text
+    assert any("Guttenberg".lower() in str(s.hits).lower() for s in a.steps)

@@ -241,3 +241,8 @@ def test_first_photo_is_a_find_not_a_value():
 
 def test_whats_is_not_a_content_word():
     assert "what's" not in parse("What's the price of a coffee?").content_words
+
+
+def test_seconds_into_is_an_offset_not_a_count():
+    p = parse("How many seconds into the castle video do I mention the tram?")
+    assert (p.asks, p.intent) == ("offset", "find")
