@@ -119,9 +119,9 @@ def probe(path: Path) -> MediaRecord:
 
 
 def _zone_from_position(media: MediaRecord) -> None:
-    """A file with a position but no UTC offset (a GoPro's UTC clock, a camera's EXIF without
+    """A file with a position but no UTC offset (an action camera's UTC creation time, EXIF without
     OffsetTime) gets the offset of the zone it was in: its times then read as lived there. An EXIF
-    wall-clock time, read in this machine's zone for want of better, is read again in that zone."""
+    local time, read in this machine's zone for want of better, is read again in that zone."""
     if media.utc_offset_min is not None or media.captured_at is None or time_origin(media.time_source) in ("file", "ingest"):
         return
     zone = zone_at(media.lat, media.lon)
@@ -129,8 +129,8 @@ def _zone_from_position(media: MediaRecord) -> None:
         return
     when = media.captured_at
     if time_origin(media.time_source) == "exif":
-        wall = when.astimezone().replace(tzinfo=None)  # as exif_time read it
-        when = wall.replace(tzinfo=zone).astimezone(timezone.utc)
+        local = when.astimezone().replace(tzinfo=None)  # as exif_time read it
+        when = local.replace(tzinfo=zone).astimezone(timezone.utc)
     offset = when.astimezone(zone).utcoffset()
     if offset is not None and plausible_time(when):
         media.captured_at, media.utc_offset_min = when, int(offset.total_seconds() // 60)

@@ -14,7 +14,8 @@ that makes no cycle:
 2. schema: typed results, `Filters`, the agent's `Retriever` interface
 3. question (what a question asks), db (connection, lock, every table's schema), indexes (index
    policy), hits (rows -> `Hit`)
-4. store: the media and episodes tables; vacuum (deleted rows purged from disk)
+4. store: the media and episodes tables; vacuum (deleted rows purged from disk); vocab (the
+   place names, tags and words episodes carry)
 5. semantic.things, semantic.people, semantic.places, visual: the memories beside the episodes
 6. semantic: consolidation over people, places and things
 7. writer: one file's unit of work across every table; consolidation (days and photo sessions
@@ -38,7 +39,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sql", "lock", "timeparse", "settings", "readers", "lexicon"),
     ("schema",),
     ("question", "db", "indexes", "hits"),
-    ("store", "vacuum"),
+    ("store", "vacuum", "vocab"),
     ("semantic.things", "semantic.people", "semantic.places", "visual"),
     ("semantic",),
     ("writer", "budget", "forget", "consolidation"),

@@ -75,3 +75,18 @@ def stems(text: str) -> set[str]:
 def text_lines(h: Hit) -> list[str]:
     """The rows of a picture's text and the sentences of what was said."""
     return readers.rows(h.ocr) + readers.sentences(h.transcript)
+
+
+def declined(done: Done, steps: list[Step], top: Hit, text: str) -> Answer:
+    """"I don't know", with the nearest evidence cited so the user can check what was missing."""
+    return done(text, [cite(top, label(top))], steps, 0.0, abstained=True)
+
+
+def ranked_by(hits: list[Hit], key: Callable[[Hit], str]) -> list[tuple[str, list[Hit]]]:
+    """Hits grouped by a field (a place, a device), in time order within each group, the group with
+    the most files first; hits without the field are left out."""
+    groups: dict[str, list[Hit]] = {}
+    for h in sorted(hits, key=lambda h: h.start):
+        if key(h):
+            groups.setdefault(key(h), []).append(h)
+    return sorted(groups.items(), key=lambda kv: -len({h.media_id for h in kv[1]}))

@@ -15,7 +15,6 @@ and splitting it would scatter the public API over several classes.
 
 from __future__ import annotations
 
-import re
 import threading
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -26,7 +25,7 @@ import numpy as np
 
 import models
 from ingest.options import text_path
-from lifelog import budget, consolidation, semantic
+from lifelog import budget, consolidation, semantic, vocab
 from lifelog import forget as forgetting
 from lifelog.hits import fuse, hit_from_row
 from lifelog.schema import Answer, Filters, Hit, ModelRow, Status
@@ -252,29 +251,21 @@ class Memory:
     def places(self) -> list[str]:
         """Every place name (and each part of it: town, region, country) that episodes carry.
 
-        Read once per process and after each ingest, not per question: it scans the place column."""
-        if "places" not in self._vocab:
-            rows = self.store.episodes("place != ''", columns=["place"])
-            self._vocab["places"] = sorted({part.strip() for r in rows for part in r["place"].split(",") if part.strip()})
-        return self._vocab["places"]
-
-    def vocabulary(self) -> dict[str, list[str]]:
-        """The words (5 letters or more) of every transcript and picture text, by first letter (read like `places`)."""
-        if "vocabulary" not in self._vocab:
-            rows = self.store.episodes("scale = 'segment'", columns=["transcript", "ocr"])
-            words = {w for r in rows for w in re.findall(r"[^\W\d_]{5,}", f"{r['transcript'] or ''} {r['ocr'] or ''}".lower())}
-            by: dict[str, list[str]] = {}
-            for w in sorted(words):
-                by.setdefault(w[0], []).append(w)
-            self._vocab["vocabulary"] = by  # type: ignore[assignment]
-        return self._vocab["vocabulary"]  # type: ignore[return-value]
+        Read once per process and after each ingest, not per question, like `tags` and `vocabulary`."""
+        return self._read("places", vocab.place_names)
 
     def tags(self) -> list[str]:
-        """Every image tag that episodes carry (read like `places`)."""
-        if "tags" not in self._vocab:
-            rows = self.store.episodes("scale = 'segment'", columns=["tags"])
-            self._vocab["tags"] = sorted({t for r in rows for t in (r["tags"] or [])})
-        return self._vocab["tags"]
+        """Every image tag that episodes carry."""
+        return self._read("tags", vocab.tag_names)
+
+    def vocabulary(self) -> dict[str, list[str]]:
+        """The words of transcripts and picture text (5 letters or more), by first letter."""
+        return self._read("vocabulary", vocab.word_index)
+
+    def _read(self, name: str, scan: Callable[[Store], Any]) -> Any:
+        if name not in self._vocab:
+            self._vocab[name] = scan(self.store)
+        return self._vocab[name]
 
     def hit(self, episode_id: str) -> Hit | None:
         """One episode as a hit (score 1: found by what it is, not by a search)."""

@@ -37,7 +37,7 @@ def rows(ocr: str) -> list[str]:
 
 def sentences(text: str) -> list[str]:
     parts = re.split(r"(?<=[.!?])\s+", text.strip())
-    return [p.strip() for p in parts if len(p.strip()) > 1]
+    return [p.strip() for p in parts if len(p.strip()) > 2]
 
 
 def amounts(text: str) -> list[str]:

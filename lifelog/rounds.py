@@ -19,6 +19,7 @@ import numpy as np
 from ingest.places import distance_km
 from lifelog import lexicon
 from lifelog.question import GENERIC, ParsedQuestion
+from lifelog.readers import sentences
 from lifelog.timeparse import MONTHS
 from lifelog.schema import Filters, Hit, Retriever, Step
 from lifelog.labels import when
@@ -88,11 +89,6 @@ def flat_answer(mem: Retriever, question: str, hits: list[Hit]) -> tuple[str, bo
     return text, bool(re.search(r"\b(don't|do not|cannot|can't) (know|tell|find)|not (mentioned|in the memories)", text, re.I))
 
 
-def _sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[.!?])\s+", text.strip())
-    return [p.strip() for p in parts if len(p.strip()) > 2]
-
-
 def coverage(hit: Hit, words: set[str]) -> int:
     """How many of the question's content words (crudely stemmed) the episode's text holds."""
     text = _words(f"{hit.title} {hit.text} {hit.transcript} {hit.ocr}")
@@ -129,7 +125,7 @@ def _words(text: str) -> set[str]:
 
 
 def _candidates(hit: Hit) -> list[tuple[str, str]]:
-    lines = [("said", t) for t in _sentences(hit.transcript)]
+    lines = [("said", t) for t in sentences(hit.transcript)]
     if hit.ocr:
         rows = [r.strip() for r in hit.ocr.split(" / ") if len(r.strip()) > 2]
         lines += [("text", r) for r in rows]

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Callable
 
 from ingest.times import printed_date
 from lifelog import readers
-from lifelog.labels import Done, cite, counts, kind_name, label, stems, step, when, where_phrase
+from lifelog.labels import Done, cite, counts, declined, kind_name, label, ranked_by, stems, step, when, where_phrase
 from lifelog.question import ParsedQuestion
 from lifelog.schema import Answer, Hit, Step
 from lifelog.typed_text import answer_amount, answer_number, answer_person, answer_value
@@ -39,22 +39,17 @@ if TYPE_CHECKING:
 
 
 def answer_place(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], steps: list[Step], done: Done) -> Answer:
-    placed = [h for h in anchors if h.place]
-    if not placed:
-        top = anchors[0]
-        return done(f"I don't know where: {label(top)} carries no location (no GPS).", [cite(top, label(top))],
-                    steps, 0.0, abstained=True)
-    by_place: dict[str, list[Hit]] = {}
-    for h in sorted(placed, key=lambda h: h.start):
-        by_place.setdefault(h.place, []).append(h)
+    ranked = ranked_by(anchors, lambda h: h.place)
+    if not ranked:
+        return declined(done, steps, anchors[0], f"I don't know where: {label(anchors[0])} carries no location (no GPS).")
+    by_place = dict(ranked)
     named = parsed.filters.place.lower()
     # "where did I have lunch in Paris?": a place inside the one named, or no answer (the town
     # itself, or a place read as the named one by meaning, says nothing new)
     if named and (parsed.place_named or all(p.split(",")[0].strip().lower() == named for p in by_place)):
-        top = placed[0]
-        return done(f"I don't know: I only have {label(top)}; nothing in memory says more about where than "
-                    f"{parsed.place_named or parsed.filters.place}.", [cite(top, label(top))], steps, 0.0, abstained=True)
-    ranked = sorted(by_place.items(), key=lambda kv: -len({h.media_id for h in kv[1]}))
+        top = ranked[0][1][0]
+        return declined(done, steps, top, f"I don't know: I only have {label(top)}; nothing in memory says more about "
+                                          f"where than {parsed.place_named or parsed.filters.place}.")
     parts = []
     for place, hits in ranked[:3]:
         first, last = hits[0], hits[-1]
@@ -87,9 +82,8 @@ def answer_when(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], st
     dated = [h for h in anchors if not h.file_dated]
     if not dated:
         top = anchors[0]
-        return done(f"I don't know when: {top.path.rsplit('/', 1)[-1]} carries no capture time (its date, "
-                    f"{top.local_start:%d %b %Y}, is when the file was copied).", [cite(top, label(top))], steps, 0.0,
-                    abstained=True)
+        return declined(done, steps, top, f"I don't know when: {top.path.rsplit('/', 1)[-1]} carries no capture time (its date, "
+                    f"{top.local_start:%d %b %Y}, is when the file was copied).")
     dated.sort(key=lambda h: h.start)
     first, last = dated[0], dated[-1]
     days = sorted({h.local_start.date() for h in dated})
@@ -116,8 +110,7 @@ def answer_duration(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit]
     dated = sorted([h for h in anchors if not h.file_dated], key=lambda h: h.start)
     if len(dated) < 2:
         top = anchors[0]
-        return done(f"I don't know how long: {label(top)} has no length of its own.", [cite(top, label(top))], steps,
-                    0.0, abstained=True)
+        return declined(done, steps, top, f"I don't know how long: {label(top)} has no length of its own.")
     span = max(h.end for h in dated) - dated[0].start
     return done(f"About {readers.duration_words(span.total_seconds())}: from {dated[0].local_start:%a %d %b %Y, %H:%M} "
                 f"to {dated[-1].local_end:%H:%M} ({counts(dated)})", [cite(dated[0], label(dated[0])),
@@ -163,15 +156,10 @@ def answer_device(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], 
     if parsed.content_words:
         best = anchors[0].score
         anchors = [h for h in anchors if h.score >= best - 0.05]
-    with_device = [h for h in anchors if h.device]
-    if not with_device:
-        top = anchors[0]
-        return done(f"I don't know which device: {label(top)} carries no camera make or model.", [cite(top, label(top))],
-                    steps, 0.0, abstained=True)
-    by: dict[str, list[Hit]] = {}
-    for h in with_device:
-        by.setdefault(device_name(h.device), []).append(h)
-    ranked = sorted(by.items(), key=lambda kv: -len({h.media_id for h in kv[1]}))
+    ranked = ranked_by(anchors, lambda h: device_name(h.device))
+    if not ranked:
+        return declined(done, steps, anchors[0],
+                        f"I don't know which device: {label(anchors[0])} carries no camera make or model.")
     text = "; ".join(f"{d} ({counts(hs)}, {when(hs[0])}{' at ' + hs[0].place if hs[0].place else ''})" for d, hs in ranked[:3])
     return done(text, [cite(hs[0], label(hs[0])) for _, hs in ranked[:3]], steps, 1.0)
 

@@ -9,7 +9,7 @@ import re
 from typing import TYPE_CHECKING
 
 from lifelog import readers
-from lifelog.labels import Done, cite, kind_name, label, step, stems, text_lines, when
+from lifelog.labels import Done, cite, declined, kind_name, label, step, stems, text_lines, when
 from lifelog.question import GENERIC, ParsedQuestion
 from lifelog.schema import Answer, Hit, Step
 
@@ -42,8 +42,7 @@ def answer_amount(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], 
         absent = sorted(w for w in words if not re.search(rf"\b{re.escape(w[:5])}", doc))
         if absent:  # "how much did I tip": an item the document does not name is not its total
             top = texts[0]
-            return done(f"I don't know: {label(top)} shows no {', '.join(absent)}.", [cite(top, label(top))], steps, 0.0,
-                        abstained=True)
+            return declined(done, steps, top, f"I don't know: {label(top)} shows no {', '.join(absent)}.")
     for h in texts:
         found = readers.total(readers.rows(h.ocr))
         if found:
@@ -51,8 +50,7 @@ def answer_amount(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], 
                         f"{when(h)}{' at ' + h.place if h.place else ''}: \u201c{found.line}\u201d)", [cite(h, found.line)],
                         steps, h.score)
     top = anchors[0]
-    return done(f"I don't know: {label(top)} shows no amount for that.", [cite(top, label(top))], steps, 0.0,
-                abstained=True)
+    return declined(done, steps, top, f"I don't know: {label(top)} shows no amount for that.")
 
 
 def answer_number(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], steps: list[Step], done: Done) -> Answer | None:
@@ -82,8 +80,7 @@ def answer_value(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], s
                         [cite(h, found.line)], steps, h.score)
     if PHONE_LABEL.search(lab):  # a phone number is a number or nothing
         top = anchors[0]
-        return done(f"I don't know: {label(top)} shows no phone number.", [cite(top, label(top))], steps, 0.0,
-                    abstained=True)
+        return declined(done, steps, top, f"I don't know: {label(top)} shows no phone number.")
     return None
 
 
@@ -141,5 +138,4 @@ def answer_person(mem: "Retriever", parsed: ParsedQuestion, anchors: list[Hit], 
         return None
     top = anchors[0]
     extra = (f" ({unnamed} face{'s' * (unnamed != 1)} not named yet: `lifelog people name`)" if unnamed else "")
-    return done(f"I don't know who: nobody is named in {label(top)}{extra}.", [cite(top, label(top))], steps, 0.0,
-                abstained=True)
+    return declined(done, steps, top, f"I don't know who: nobody is named in {label(top)}{extra}.")
