@@ -9,8 +9,8 @@ from the question.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -21,9 +21,19 @@ from lifelog.schema import Hit
 MediaInfo = dict[str, MediaRecord]
 
 
+def clock_of(r: dict, media: MediaInfo) -> MediaRecord | None:
+    """The file whose clock dates a row: its own file, or for a session or day of several files the
+    first one with a capture time (a copy date only where every file has only that)."""
+    if r.get("media_id"):
+        return media.get(r["media_id"])
+    found = [media[s["media_id"]] for s in (r.get("sources") or ()) if s.get("media_id") in media]
+    return next((m for m in found if time_origin(m.time_source) not in ("file", "ingest")), found[0] if found else None)
+
+
 def hit_from_row(r: dict, media: MediaInfo, home: Path, *, score: float = 0.0,
                  similarity: float = 0.0, keyword: float = 0.0) -> Hit:
     m = media.get(r["media_id"])
+    clock = clock_of(r, media)
     return Hit(
         episode_id=r["episode_id"], scale=r["scale"], kind=r["kind"], media_id=r["media_id"], path=m.path if m else "",
         start=r["start"], end=r["end"], offset_start=float(r["offset_start"] or 0),
@@ -31,9 +41,9 @@ def hit_from_row(r: dict, media: MediaInfo, home: Path, *, score: float = 0.0,
         transcript=r["transcript"] or "", ocr=r["ocr"] or "",
         thumbnail=str(home / r["thumbnail"]) if r["thumbnail"] else "", place=r["place"] or "",
         lat=r["lat"], lon=r["lon"], score=round(score, 4), similarity=round(similarity, 4),
-        keyword_score=round(keyword, 4), parent_id=r["parent_id"] or "", utc_offset_min=m.utc_offset_min if m else None,
+        keyword_score=round(keyword, 4), parent_id=r["parent_id"] or "", utc_offset_min=clock.utc_offset_min if clock else None,
         tags=tuple(r.get("tags") or ()), device=m.device if m else "", duration_s=float(m.duration_s or 0) if m else 0.0,
-        time_source=time_origin(m.time_source) if m else "", has_audio=bool(m.has_audio) if m else False,
+        time_source=time_origin(clock.time_source) if clock else "", has_audio=bool(m.has_audio) if m else False,
     )
 
 

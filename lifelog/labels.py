@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
 from lifelog import readers
 from lifelog.question import GENERIC, ParsedQuestion
@@ -14,8 +14,7 @@ from lifelog.schema import KIND_NAMES, Answer, Citation, Hit, Step
 
 Done = Callable[..., Answer]
 # the words of a question that name media are words too when reading a document ("the film on that poster")
-MEDIA_NOUNS = set("film filmed video videos clip clips photo photos picture pictures recording recordings record recorded "
-                  "note notes memo memos audio voice shot shots pic pics".split())
+MEDIA_NOUNS = set(["film", "filmed", "video", "videos", "clip", "clips", "photo", "photos", "picture", "pictures", "recording", "recordings", "record", "recorded", "note", "notes", "memo", "memos", "audio", "voice", "shot", "shots", "pic", "pics"])
 
 
 def kind_name(h: Hit) -> str:
@@ -36,8 +35,13 @@ def first_words(ocr: str) -> str:
     return next((r for r in readers.rows(ocr) if len(re.findall(r"[^\W\d_]{2,}", r)) >= 2), "")
 
 
+# a title's own kind and time ("Photo 2015-04-10 20:12: ", "0:00-0:10 "): the label says those already
+TITLE_PREFIX = re.compile(r"^(?:(?:Photo|Video|Recording) (?:\d{4}-\d{2}-\d{2}(?: \d{1,2}:\d{2})?|\d+:\d{2})|"
+                          r"\d+:\d{2}(?:-\d+:\d{2})?)[:\s]\s*")
+
+
 def label(h: Hit) -> str:
-    what = h.transcript.strip() or first_words(h.ocr) or h.title
+    what = h.transcript.strip() or first_words(h.ocr) or TITLE_PREFIX.sub("", h.title) or h.title
     what = what if len(what) <= 80 else what[:80].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
     name = h.path.rsplit("/", 1)[-1]
     return f"{kind_name(h)} {name + ', ' if name else ''}{when(h)}{' at ' + h.place if h.place else ''}: {what}"
@@ -46,7 +50,7 @@ def label(h: Hit) -> str:
 def cite(h: Hit, snippet: str) -> Citation:
     return Citation(media_id=h.media_id, path=h.path, kind=h.kind, start_s=h.offset_start, end_s=h.offset_end, time=h.start,
                     snippet=snippet, thumbnail=h.thumbnail, place=h.place, episode_id=h.episode_id, score=h.score,
-                    utc_offset_min=h.utc_offset_min)
+                    utc_offset_min=h.utc_offset_min, time_source=h.time_source)
 
 
 def step(steps: list[Step], memory: str, query: str, hits: list[tuple[str, float]], decision: str) -> None:

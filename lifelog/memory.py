@@ -16,10 +16,11 @@ and splitting it would scatter the public API over several classes.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -225,18 +226,20 @@ class Memory:
         With the bundled profile the image vector is the label-based fallback (it finds pictures
         of the same ImageNet things, not the same scene); the full profile's CLIP does better.
         """
-        from PIL import Image
+        from PIL import Image, ImageOps
 
         self._check_columns()
         if not isinstance(image, Image.Image):
-            image = Image.open(image)
+            import ingest.probe  # noqa: F401 - registers Pillow's HEIC opener: an iPhone's photo as ingestion reads it
+            image = ImageOps.exif_transpose(Image.open(image))
+        filters = filters or Filters()
         vector = self.model("image_text").embed_images([image.convert("RGB")])[0]
         rows = self.store.vector_search(vector, column="image_vector",
-                                        where=(filters or Filters()).where(scale), limit=limit or self.settings.top_k)
+                                        where=filters.where(scale), limit=limit or self.settings.top_k)
         media = self.store.media_info(rows)
         hits = [hit_from_row(r, media, self.settings.home, score=1.0 - float(r["_distance"]),
                              similarity=1.0 - float(r["_distance"])) for r in rows]
-        return [h for h in hits if min_score is None or h.score >= min_score]
+        return [h for h in hits if (min_score is None or h.score >= min_score) and filters.admits(h)]
 
     def browse(self, filters: Filters, *, scale: str | None = "segment", limit: int | None = None) -> list[Hit]:
         """Every episode that matches the filters, in time order (no relevance ranking), over the
@@ -476,6 +479,6 @@ def _du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def open(home: str | Path | None = None, *, profile: str | None = None, **settings: Any) -> Memory:  # noqa: A001
+def open(home: str | Path | None = None, *, profile: str | None = None, **settings: Any) -> Memory:
     """Open (or create) the library at `home` (default: $LIFELOG_HOME or the XDG data dir)."""
     return Memory(load_settings({"home": Path(home).expanduser() if home else None, "profile": profile, **settings}))

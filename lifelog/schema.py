@@ -4,9 +4,10 @@ status), the search filters, and `Retriever`: the small interface the agent read
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ingest.options import local_time
 from lifelog.sql import quote, ts
@@ -37,7 +38,7 @@ class Filters:
     local_end: datetime | None = None
     hours: tuple[int, int] | None = None  # a part of any day, local: (20, 29) is 20:00-05:00
 
-    def admits(self, hit: "Hit") -> bool:
+    def admits(self, hit: Hit) -> bool:
         """Whether a hit falls inside the local (wall-clock) bounds; the SQL bounds are wider."""
         if self.local_start is None and self.local_end is None and self.hours is None:
             return True
@@ -155,10 +156,15 @@ class Citation:
     episode_id: str
     score: float
     utc_offset_min: int | None = None
+    time_source: str = ""  # as Hit.time_source: "file"/"ingest" is a copy date, not a capture time
 
     @property
     def local_time(self) -> datetime:
         return local_time(self.time, self.utc_offset_min)
+
+    @property
+    def file_dated(self) -> bool:
+        return self.time_source in ("file", "ingest")
 
 
 @dataclass(frozen=True)
@@ -222,7 +228,7 @@ class Retriever(Protocol):
     and browsing, the semantic and visual memories, and the text models. The agent never sees the
     store, so it can be tested on a small library in memory."""
 
-    settings: "Settings"
+    settings: Settings
 
     def search(self, text: str, *, filters: Filters | None = None, scale: str | None = "segment",
                limit: int | None = None, min_score: float | None = ...) -> list[Hit]: ...
@@ -237,7 +243,7 @@ class Retriever(Protocol):
 
     def vocabulary(self) -> dict[str, list[str]]: ...
 
-    def embed(self, texts: Sequence[str], *, kind: str = "passage") -> "np.ndarray": ...
+    def embed(self, texts: Sequence[str], *, kind: str = "passage") -> np.ndarray: ...
 
     def chat(self, messages: list[dict], *, max_tokens: int) -> str: ...
 

@@ -17,19 +17,29 @@ under the lock. Unindexed rows are still searched, so a stale index costs speed,
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from ingest.records import EpisodeRecord, MediaRecord, Source
 from lifelog import indexes
-from lifelog.db import EPISODE_TABLE, MEDIA_TABLE, Database, episode_schema, media_schema, replace, vector_field
+from lifelog.db import (
+    EPISODE_TABLE,
+    MEDIA_TABLE,
+    Database,
+    episode_schema,
+    media_schema,
+    replace,
+    vector_field,
+)
 from lifelog.hits import MediaInfo
 from lifelog.sql import in_list, quote, utc
+
 
 @dataclass(frozen=True)
 class VectorColumn:
@@ -120,7 +130,7 @@ class Store:
         with self.lock:
             # the commit's own time, under the lock: later than any consolidation mark made before it
             # (lifelog/consolidation.py), so a file rewritten by a concurrent ingest is pending again
-            media.ingested_at = datetime.now(timezone.utc)
+            media.ingested_at = datetime.now(UTC)
             self._upsert_media(media)
             stale = self.media_table.search().where(
                 f"path = {quote(media.path)} AND media_id != {quote(media.media_id)}"
@@ -259,8 +269,10 @@ class Store:
         return [media_from_row(r) for r in q.limit(None).to_list()]
 
     def media_info(self, rows: Sequence[dict]) -> MediaInfo:
-        """media id -> its record, for the files behind some rows."""
+        """media id -> its record, for the files behind some rows (a session's or day's sources too:
+        their clock is the clock of the files in them)."""
         ids = {r["media_id"] for r in rows if r.get("media_id")}
+        ids |= {s["media_id"] for r in rows if not r.get("media_id") for s in (r.get("sources") or ()) if s.get("media_id")}
         if not ids:
             return {}
         return {m.media_id: m for m in self.all_media(in_list("media_id", ids))}

@@ -11,7 +11,7 @@ import math
 import shutil
 import struct
 import wave
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import gradio as gr
@@ -23,19 +23,20 @@ from ingest.records import EpisodeRecord, FileResult, MediaRecord, Source
 from ui.app import build_app
 from ui.context import make_context
 from ui.evidence import open_evidence
+from ui.reports import progress_html
 from ui.tabs.ask import ask
 from ui.tabs.library import add_folder, poll
 from ui.tabs.people import people_view, save_name, select_person
 from ui.tabs.search import can_search_by_image, search
 from ui.tabs.timeline import open_day, open_session, timeline_days
-from ui.views import answer_markdown, progress_html
+from ui.views import answer_markdown
 
 SAMPLE_MEDIA = Path(__file__).resolve().parents[1] / "sample_media"
 # the sample day's cat and coffee photos, the café menu, the viewpoint video and both voice notes
 SAMPLE_DAY = ["IMG_20250614_081205.jpg", "IMG_20250614_094112.jpg", "IMG_20250614_094230.jpg",
               "VID_20250614_103000.mp4", "REC_20250614_190500.m4a", "REC_20250614_211000.m4a"]
 
-T0 = datetime(2025, 6, 14, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 6, 14, 9, 0, tzinfo=UTC)
 LINES = ["Start at the outer corner and then back out.", "I left my keys on the kitchen table.",
          "We will have dinner with Sam at eight."]
 
@@ -208,7 +209,7 @@ def test_a_real_file_converts_for_the_browser(library: tuple[lifelog.Memory, Pat
 def sample_day(tmp_path_factory: pytest.TempPathFactory) -> lifelog.Memory:
     """The day after the sample day: "yesterday" is Saturday 14 June 2025 in Lisbon."""
     tmp = tmp_path_factory.mktemp("ui-day")
-    mem = lifelog.open(tmp / "home", profile="bundled", now=datetime(2025, 6, 15, 12, tzinfo=timezone.utc))
+    mem = lifelog.open(tmp / "home", profile="bundled", now=datetime(2025, 6, 15, 12, tzinfo=UTC))
     report = mem.ingest([SAMPLE_MEDIA / name for name in SAMPLE_DAY])
     assert report.ingested == len(SAMPLE_DAY) and not report.failed, report
     return mem
@@ -231,9 +232,13 @@ def test_search_by_example_picture(day_ctx, shared_media: Path) -> None:
     assert all(Path(h.path).name != "IMG_20250614_081205.jpg" for h in hits)  # not the cat
     i = hits.index(photos[0])
     image, cap = items[i]
-    # the score leads the caption; the time is the camera's (Lisbon, +01:00); the place is named
-    assert cap.startswith(f"{photos[0].score:.2f} \u00b7 IMG_20250614_094112.jpg")
-    assert "09:41" in cap and "Lisbon" in cap and Path(image).is_relative_to(day_ctx.media.root)
+    # the score leads the caption; the time is the camera's (Lisbon, +01:00), its zone said where it is
+    # not this computer's; then the place and the file, each on its own line
+    first, where, name = cap.split("\n")
+    assert first.startswith(f"{photos[0].score:.2f} \u00b7 photo \u00b7 Sat 14 Jun 2025, 09:41"), cap
+    here = photos[0].time.astimezone().utcoffset().total_seconds() / 60
+    assert ("UTC+1" in first) == (here != 60), cap
+    assert "Lisbon" in where and name == "IMG_20250614_094112.jpg" and Path(image).is_relative_to(day_ctx.media.root)
     assert "<img" in open_evidence(day_ctx, hits, i)
 
     cat = search(day_ctx, "", None, None, [], "", "segment", str(shared_media / "photos" / "cat_chelsea_skimage.png"))
@@ -320,18 +325,29 @@ def test_people_tab_names_a_face_and_the_answer_uses_it(tmp_path: Path) -> None:
     before = ask(ctx, question, [])[0][-1]["content"]
     assert "unnamed person" in before and "Eileen" not in before, before
 
-    msg, ids, items, chosen, name, info, merge = people_view(ctx)
-    assert len(ids) == 1 and "1 person" in msg and chosen == "" and name == ""
+    msg, ids, items, chosen, name, info, merge, shown_in, _, _ = people_view(ctx)
+    assert len(ids) == 1 and "1 person" in msg and chosen == "" and name == "" and shown_in == []
     face, cap = items[0]
     assert Path(face).is_relative_to(ctx.media.root) and Image.open(face).size[0] > 16  # the face crop, staged
-    assert cap.startswith("unnamed person ") and "1 face" in cap and "last seen Sat 14 Jun 2025" in cap, cap
-    _, _, _, chosen, name, info, merge = select_person(ctx, ids, 0)
+    # last seen at 15:20 as lived in Lisbon (14:20 UTC)
+    assert cap.startswith("unnamed person ") and "1 face" in cap and "last seen Sat 14 Jun 2025, 15:20" in cap, cap
+    _, _, _, chosen, name, info, merge, shown_in, tiles, viewer = select_person(ctx, ids, 0)
     assert chosen == ids[0] and name == "" and "unnamed person" in info and merge.choices == []
+    # where they appear: the photo, with its time and place
+    assert [Path(e.path).name for e in shown_in] == ["IMG_20250614_152045.jpg"] and len(tiles) == 1
+    assert "15:20" in tiles[0][1] and "first seen Sat 14 Jun 2025, 15:20" in info
+    assert "1 person" in open_evidence(ctx, shown_in, 0) or "People: unnamed person" in open_evidence(ctx, shown_in, 0)
 
     with pytest.raises(gr.Error, match="type a name"):
         save_name(ctx, chosen, "  ")
-    msg, ids2, items, chosen, name, info, _ = save_name(ctx, chosen, "Eileen")
-    assert ids2 == ids and name == "Eileen" and "Named Eileen" in msg and items[0][1].startswith("Eileen \u00b7 1 face")
+    with pytest.raises(gr.Error) as err:
+        save_name(ctx, "", "Eileen")
+    assert err.value.message == "Select a person in the gallery first."  # not garbled with another message
+    msg, ids2, items, chosen, name, info, *_ = save_name(ctx, chosen, "Eileen")
+    assert ids2 == ids and name == "Eileen" and "Named Eileen" in msg and items[0][1].startswith("Eileen\n1 face")
+    # the photo now names her where it counted "1 person"
+    opened = open_evidence(ctx, shown_in, 0)
+    assert "People: Eileen" in opened and "1 person" not in opened, opened
     after = ask(ctx, question, [])[0][-1]["content"]
     assert "Eileen" in after and "unnamed person" not in after, after
     # the Search tab's People filter finds her photo, and nothing for someone unknown

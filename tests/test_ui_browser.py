@@ -26,6 +26,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "ui"
 FILES = ["video/pool_vacuum_firstperson_narrated_mmaction2.avi", "audio/one_two_three_speechrecognition.wav",
          "photos/coffee_cup_skimage.png", "photos/cat_chelsea_skimage.png"]
+SAMPLE_MEDIA = Path(__file__).resolve().parents[1] / "sample_media"
+# photos taken in Lisbon at UTC+1 (EXIF OffsetTime): the cat at 08:12 local (07:12 UTC), a face at 15:20
+ZONED = ["IMG_20250614_081205.jpg", "IMG_20250614_152045.jpg"]
+HEIC = "photos/wildflower_gps_iphone11.HEIC"
 # the coffee cup again, as another file (the sample day's phone JPEG): searching by it must find the PNG, not the cat
 EXAMPLE = Path(__file__).resolve().parents[1] / "sample_media" / "IMG_20250614_094112.jpg"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -57,6 +61,8 @@ def app(tmp_path_factory: pytest.TempPathFactory, shared_media: Path):
     media.mkdir()
     for f in FILES:
         shutil.copyfile(shared_media / f, media / Path(f).name)
+    for f in ZONED:
+        shutil.copyfile(SAMPLE_MEDIA / f, media / f)
     mem = lifelog.open(tmp / "home", profile="bundled")
     port = free_port()
     demo = launch(mem, host="127.0.0.1", port=port, open_browser=False, prevent_thread_lock=True)
@@ -118,9 +124,9 @@ def test_end_to_end(app, page, shot_on_failure) -> None:
     page.wait_for_function("() => document.querySelector('#ll-status').innerText.includes('1 video')",
                            timeout=20_000)
     page.screenshot(path=str(ARTIFACTS / "library.png"), full_page=True)
-    assert "Done" in progress and "4 added" in progress, progress
+    assert "Done" in progress and "6 added" in progress, progress
     status = page.inner_text("#ll-status")
-    assert "2 photos" in status and "1 video" in status and "1 recording" in status
+    assert "4 photos" in status and "1 video" in status and "1 recording" in status
 
     # Ask: the answer is spoken in the pool video
     tab(page, "Ask")
@@ -179,7 +185,7 @@ def test_end_to_end(app, page, shot_on_failure) -> None:
     assert "cat_chelsea_skimage.png" not in results, results
     page.locator("#ll-results img").first.click()
     page.wait_for_selector("#ll-search-viewer img.ll-photo", timeout=30_000)
-    page.wait_for_function("() => document.querySelector('#ll-search-viewer .ll-file')?.innerText"
+    page.wait_for_function("() => document.querySelector('#ll-search-viewer .ll-title')?.innerText"
                            " === 'coffee_cup_skimage.png'", timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "search-image.png"), full_page=True)
 
@@ -229,3 +235,166 @@ def test_people_tab_names_a_face(tmp_path: Path, browser) -> None:
         page.close()
     finally:
         demo.close()
+
+
+def test_an_error_leaves_the_page_usable(app, page, shot_on_failure) -> None:
+    """A routine mistake says what to do in a toast and the tab's message line, and blocks nothing:
+    no error badge stays over the outputs, and the question box takes a click at once."""
+    tab(page, "Ask")
+    page.fill("#ll-question textarea", "")
+    page.click("#ll-ask")
+    page.wait_for_selector(".toast-body", timeout=20_000)
+    assert "Type a question first" in " ".join(page.locator(".toast-body").all_inner_texts())
+    # gradio's error state would cover the outputs with a badge and swallow this click
+    assert page.locator("#ll-chat .error, #ll-evidence .error, #ll-ask-viewer .error").count() == 0
+    page.click("#ll-question textarea", timeout=5_000)
+    page.keyboard.type("hello")
+    assert page.input_value("#ll-question textarea") == "hello"
+
+    # swapped dates in Search: the message line says so, and the old results go
+    tab(page, "Search")
+    page.fill("#ll-query textarea", "a cup of coffee")
+    page.click("#ll-search")
+    page.wait_for_selector("#ll-search-msg .ll-count", timeout=60_000)
+    assert page.locator("#ll-results img").count() > 0
+    page.fill("#ll-from input", "2025-06-20")
+    page.fill("#ll-to input", "2025-06-10")
+    page.click("#ll-search")
+    page.wait_for_selector("#ll-search-msg .ll-error", timeout=30_000)
+    assert "swap them" in page.inner_text("#ll-search-msg")
+    page.wait_for_function("() => document.querySelectorAll('#ll-results img').length === 0", timeout=10_000)
+    # words that are no date are said to be none, not silently replaced by the last valid date
+    page.fill("#ll-to input", "Junember")
+    page.click("#ll-search")
+    page.wait_for_function("() => document.querySelector('#ll-search-msg').innerText.includes('Junember')",
+                           timeout=30_000)
+    assert "is not a date" in page.inner_text("#ll-search-msg")
+    page.click("#ll-query textarea", timeout=5_000)
+    page.fill("#ll-from input", "")
+    page.fill("#ll-to input", "")
+
+    # People: Save without a selection says so plainly (once, not garbled with another message)
+    tab(page, "People")
+    page.wait_for_selector("#ll-people img", timeout=30_000)
+    page.click("#ll-person-save")
+    page.wait_for_selector("#ll-people-msg .ll-error", timeout=20_000)
+    assert page.inner_text("#ll-people-msg").strip() == "Select a person in the gallery first."
+    page.locator("#ll-people img").first.click(timeout=5_000)
+    page.wait_for_function("() => document.querySelector('#ll-person').innerText.includes('unnamed person')",
+                           timeout=30_000)
+
+
+def test_local_times_and_file_dates(app, page, shot_on_failure) -> None:
+    """Photos taken in Lisbon (UTC+1) show 08:12 and 15:20 as lived there in the Timeline and People
+    (not 07:12 / 14:20 UTC, whatever this machine's zone); files with no capture time say so."""
+    tab(page, "Timeline")
+    page.wait_for_function("() => document.querySelector('#ll-day input').value.includes('14 June 2025')",
+                           timeout=30_000)  # the newest day with capture times opens first, not a copy date
+    page.wait_for_selector("#ll-sessions img", timeout=30_000)
+    sessions = page.inner_text("#ll-sessions")
+    assert "Sat 14 Jun 2025, 08:12" in sessions and "Sat 14 Jun 2025, 15:20" in sessions, sessions
+    assert "07:12" not in sessions and "14:20" not in sessions
+    # the copied files' day is listed last and marked
+    page.click("#ll-day input")
+    options = page.locator("#ll-day [data-testid=dropdown-option]").all_inner_texts()
+    page.keyboard.press("Escape")
+    assert "file dates only" in options[-1] and "14 June 2025" in options[0], options
+    tab(page, "People")
+    page.wait_for_selector("#ll-people img", timeout=30_000)
+    assert "last seen Sat 14 Jun 2025, 15:20" in page.inner_text("#ll-people")
+    page.locator("#ll-people .thumbnail-item", has_text="15:20").first.click()
+    page.wait_for_selector("#ll-appearances img", timeout=30_000)
+    assert "first seen Sat 14 Jun 2025, 15:20" in page.inner_text("#ll-person")
+    assert "IMG_20250614_152045.jpg" in page.inner_text("#ll-appearances")
+    # a PNG without capture metadata: marked in search results and in the viewer
+    tab(page, "Search")
+    page.fill("#ll-query textarea", "a cup of coffee")
+    page.click("#ll-search")
+    page.wait_for_selector("#ll-search-msg .ll-count", timeout=60_000)
+    results = page.inner_text("#ll-results")
+    line = next(ln for ln in results.splitlines() if "file date" in ln)
+    assert "not capture time" in line, results
+    page.locator("#ll-results .thumbnail-item", has_text="coffee_cup_skimage.png").first.click()
+    page.wait_for_function("() => document.querySelector('#ll-search-viewer').innerText.includes('no capture time')",
+                           timeout=30_000)
+
+
+def test_date_picker_and_heic_example(app, page, shared_media: Path, shot_on_failure) -> None:
+    """The From box's calendar opens and sets a date the search then uses; an iPhone HEIC is taken as
+    the example picture (shown converted beside the box)."""
+    tab(page, "Search")
+    if page.locator("#ll-query-preview img").count():  # the example picture of an earlier search: words now
+        page.locator("#ll-query-image button[aria-label='Clear']").click()
+        page.wait_for_selector("#ll-query-preview img", state="detached", timeout=10_000)
+    page.click("#ll-from button.calendar")
+    page.wait_for_selector("#ll-from .picker", timeout=10_000)
+    page.locator("#ll-from .picker button.day:not(.other-month)", has_text="1").first.click()
+    page.get_by_role("button", name="Done").click()
+    value = page.input_value("#ll-from input")
+    assert value.endswith("-01"), value
+    page.fill("#ll-query textarea", "a photo")
+    page.click("#ll-search")
+    page.wait_for_function("() => document.querySelector('#ll-search-msg').innerText.includes('from')",
+                           timeout=60_000)
+    # the Lisbon photos are from June 2025, before the picked day: they are not among the results
+    assert "IMG_20250614" not in page.inner_text("#ll-results")
+    page.fill("#ll-from input", "")
+    page.fill("#ll-query textarea", "")
+
+    page.set_input_files("#ll-query-image input[type=file]", str(shared_media / HEIC))
+    name = Path(HEIC).name
+    page.wait_for_function(f"() => document.querySelector('#ll-search-msg').innerText.includes('like {name}')",
+                           timeout=60_000)
+    page.wait_for_selector("#ll-query-preview img", timeout=30_000)
+    assert "Only image" not in " ".join(page.locator(".toast-body").all_inner_texts())
+    page.screenshot(path=str(ARTIFACTS / "search-heic.png"), full_page=True)
+
+
+def test_nothing_leaves_and_foreign_hosts_are_refused(app) -> None:
+    """Analytics off in the page's config; a request naming another host (DNS rebinding) gets nothing."""
+    import json
+
+    _, url, _ = app
+    with urllib.request.urlopen(url + "/config", timeout=10) as r:
+        assert json.load(r)["analytics_enabled"] is False
+    port = url.rsplit(":", 1)[1]
+    for path in ("/", "/config", "/gradio_api/info"):
+        req = urllib.request.Request(url + path, headers={"Host": f"evil.example:{port}"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                code = r.status
+        except urllib.error.HTTPError as e:
+            code = e.code
+        assert code in (400, 403, 421), (path, code)
+
+
+@pytest.mark.parametrize("width", [1400, 900])
+def test_screenshots_of_every_tab(app, browser, width: int) -> None:
+    """Every tab at a laptop's width and a narrow window's, for a person to look at; nothing may
+    overflow the window sideways."""
+    _, url, _ = app
+    pg = browser.new_page(viewport={"width": width, "height": 1000})
+    try:
+        pg.goto(url)
+        pg.wait_for_selector("#ll-question textarea", timeout=60_000)
+        pg.wait_for_function("() => document.querySelector('#ll-warm').innerText.includes('ready')", timeout=120_000)
+        pg.fill("#ll-question textarea", "where was I on 14 June 2025?")
+        pg.click("#ll-ask")
+        pg.wait_for_function("() => document.querySelectorAll('#ll-evidence img').length > 0", timeout=120_000)
+        steps = {"Ask": None, "Search": "#ll-results img", "Timeline": "#ll-sessions img", "People": "#ll-people img",
+                 "Library": "#ll-status .ll-card", "Models": "#ll-models table"}
+        for name, ready in steps.items():
+            tab(pg, name)
+            if name == "Search":
+                pg.fill("#ll-query textarea", "a cup of coffee")
+                pg.click("#ll-search")
+            if ready:
+                pg.wait_for_selector(ready, timeout=60_000)
+            if name in ("Timeline", "People"):
+                pg.locator(ready).first.click()
+                pg.wait_for_timeout(1500)
+            pg.wait_for_timeout(500)
+            assert pg.evaluate("() => document.documentElement.scrollWidth") <= width + 1, name
+            pg.screenshot(path=str(ARTIFACTS / f"{name.lower()}-{width}.png"), full_page=True)
+    finally:
+        pg.close()

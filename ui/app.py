@@ -26,10 +26,14 @@ from ui.tabs import ask, library, models, people, search, timeline
 def build_app(mem: lifelog.Memory, *, media_root: str | Path | None = None) -> gr.Blocks:
     """The app's page. Serve it with `launch` (which allows gradio to serve the staged media only)."""
     ctx = make_context(mem, media_root)
-    with gr.Blocks(title="Lifelog") as demo:
+    ctx.warm.start()  # the first question should not wait for the models: load them now
+    with gr.Blocks(title="Lifelog", analytics_enabled=False) as demo:
         demo.lifelog_context = ctx  # launch() and tests reach the staging folder and the ingestor here
-        gr.Markdown(f"# Lifelog\nYour photos, videos and recordings, searchable and answerable. "
-                    f"Library `{mem.settings.home}`, profile `{mem.settings.profile}`.", elem_id="ll-header")
+        with gr.Row(elem_id="ll-top", equal_height=False):
+            gr.Markdown(f"# Lifelog\nYour photos, videos and recordings, searchable and answerable. "
+                        f"Library `{mem.settings.home}`, profile `{mem.settings.profile}`.", elem_id="ll-header", scale=4)
+            warm = gr.HTML(ctx.warm.status_html(), elem_id="ll-warm", scale=1, min_width=220)
+        warm_timer = gr.Timer(1.0, active=not ctx.warm.done)
         with gr.Tabs():
             ask.build(ctx)
             search.build(ctx)
@@ -42,7 +46,14 @@ def build_app(mem: lifelog.Memory, *, media_root: str | Path | None = None) -> g
         demo.load(partial(library.refresh_library, ctx), None, library_tab.refreshed)
         demo.load(partial(models.models_view, ctx), None, models_tab.table)
         demo.load(partial(timeline.refresh_days, ctx), None, timeline_tab.day)
+        warm_timer.tick(partial(_warm_status, ctx), None, [warm, warm_timer])
+        demo.load(partial(_warm_status, ctx), None, [warm, warm_timer])
     return demo
+
+
+def _warm_status(ctx: Context) -> tuple[str, gr.Timer]:
+    """The header's model line; the timer stops once the models are loaded."""
+    return ctx.warm.status_html(), gr.Timer(active=not ctx.warm.done)
 
 
 def launch(mem: lifelog.Memory, host: str = "127.0.0.1", port: int = 7860, open_browser: bool = True,

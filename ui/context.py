@@ -8,19 +8,21 @@ from pathlib import Path
 import lifelog
 from ui.jobs import Ingestor
 from ui.media import MediaCache
+from ui.warm import Warmup
 
 
 @dataclass
 class Context:
-    """What every handler needs: the memory, the staged media, the ingestion runner."""
+    """What every handler needs: the memory, the staged media, the ingestion runner, the model warm-up."""
 
     mem: lifelog.Memory
     media: MediaCache
     ingestor: Ingestor
+    warm: Warmup
 
 
 def make_context(mem: lifelog.Memory, media_root: str | Path | None = None) -> Context:
-    return Context(mem=mem, media=MediaCache(mem, media_root), ingestor=Ingestor(mem))
+    return Context(mem=mem, media=MediaCache(mem, media_root), ingestor=Ingestor(mem), warm=Warmup(mem))
 
 
 __all__ = ["Context", "make_context"]

@@ -7,13 +7,25 @@ a `gr.State` beside their gallery and open the selected one with `open_selected`
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Sequence
 
 import gradio as gr
 
+from ingest.records import time_origin
+from lifelog.hits import clock_of
 from ui.context import Context
-from ui.views import Evidence, caption, hint_html, viewer_html
+from ui.views import (
+    Evidence,
+    caption,
+    from_row,
+    hint_html,
+    people_named,
+    span,
+    viewer_html,
+    when,
+)
 
 # transcript lines shown before and after the cited one
 CONTEXT_LINES = 2
@@ -21,14 +33,37 @@ GalleryItem = tuple[str, str]
 
 
 def tile(ctx: Context, e: Evidence) -> str:
-    """The picture for a gallery item: its thumbnail, else a tile naming the kind and file."""
+    """The picture for a gallery item: its thumbnail; a recording's own waveform; a day's tile."""
+    if e.scale == "day" or e.kind == "mixed":
+        return str(ctx.media.placeholder("day", e.title or "a day", when(e.time, e.utc_offset_min)[:16]))
     staged = ctx.media.thumbnail(e.thumbnail)
     if staged is None and e.kind == "photo" and e.media_id:
         try:
             staged = ctx.media.media(e.media_id)
         except (KeyError, OSError, RuntimeError):
             staged = None
-    return str(staged or ctx.media.placeholder(e.kind, e.title or Path(e.path).name))
+    if staged is None and e.kind == "audio" and e.media_id:
+        try:
+            lit = (e.start_s, e.end_s) if e.scale == "segment" or e.end_s - e.start_s > 0 else (0.0, 0.0)
+            staged = ctx.media.recording_tile(e.media_id, *lit, detail=span(e) or "")
+        except (KeyError, OSError, RuntimeError):
+            staged = None
+    return str(staged or ctx.media.placeholder(e.kind, e.title or Path(e.path).name, span(e)))
+
+
+def rows_as_evidence(ctx: Context, rows: Sequence[dict]) -> list[Evidence]:
+    """Episode rows with the clock they were lived by (their file's, or for a session of several the
+    first dated one's), where that time came from, and the file's name."""
+    media = ctx.mem.store.media_info(rows)
+    out = []
+    for r in rows:
+        clock = clock_of(r, media)
+        sources = r.get("sources") or ()
+        # a session of one photo is that photo: name its file
+        own = media.get(r.get("media_id") or (sources[0].get("media_id", "") if len(sources) == 1 else ""))
+        out.append(from_row(r, ctx.mem.settings.home, clock.utc_offset_min if clock else None,
+                            time_origin(clock.time_source) if clock else "", own.path if own else ""))
+    return out
 
 
 def gallery(ctx: Context, items: Sequence[Evidence], *, with_score: bool = False) -> list[GalleryItem]:
@@ -67,7 +102,20 @@ def open_evidence(ctx: Context, items: Sequence[Evidence], index: int | None, *,
             note = "This file is no longer in the library."
         except (OSError, RuntimeError) as err:
             note = str(err)
-    return viewer_html(e, staged, transcript_context(ctx, e), autoplay=autoplay, note=note)
+    names = _people_in(ctx, e)
+    if names:
+        e = replace(e, text=people_named(e.text, names))
+    return viewer_html(e, staged, transcript_context(ctx, e), autoplay=autoplay, note=note, people=names)
+
+
+def _people_in(ctx: Context, e: Evidence) -> list[str]:
+    """Who is seen in the piece of evidence, as named now (a name given after ingestion shows at once)."""
+    if not e.episode_id or e.scale == "day":
+        return []
+    try:
+        return ctx.mem.who_is(e.episode_id)
+    except (KeyError, ValueError):
+        return []
 
 
 def open_selected(ctx: Context) -> Callable[[list[Evidence], gr.SelectData], str]:
@@ -103,22 +151,25 @@ def viewer(elem_id: str) -> gr.HTML:
                    js_on_load=PLAYER_JS, elem_classes=["ll-viewer-box"])
 
 
-def gallery_box(label: str, *, columns: int, height: int, elem_id: str) -> gr.Gallery:
-    """A gallery as every tab shows one: cropped tiles, no preview (selecting opens the viewer instead)."""
-    return gr.Gallery(label=label, columns=columns, height=height, allow_preview=False, fit_columns=False,
-                      object_fit="cover", elem_id=elem_id)
+def gallery_box(label: str, *, columns: int, elem_id: str, height: int | str = "auto") -> gr.Gallery:
+    """A gallery as every tab shows one: cropped tiles with their captions over them, no preview
+    (selecting opens the viewer instead), no label over the first tile (the tab heads it instead),
+    and as tall as its rows unless `height` says otherwise (then it scrolls)."""
+    return gr.Gallery(label=label, show_label=False, columns=columns, height=height, allow_preview=False,
+                      fit_columns=False, object_fit="cover", elem_id=elem_id, elem_classes=["ll-gallery"])
 
 
-def gallery_beside_viewer(label: str, *, columns: int, height: int, elem_id: str,
-                          viewer_id: str) -> tuple[gr.Gallery, gr.HTML]:
-    """A row: a gallery on the left, the viewer that opens its selected item on the right."""
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=5):
+def gallery_beside_viewer(label: str, *, columns: int, elem_id: str, viewer_id: str,
+                          height: int | str = "auto") -> tuple[gr.Gallery, gr.HTML]:
+    """A row: a headed gallery on the left, the viewer that opens its selected item on the right."""
+    with gr.Row(equal_height=False, elem_classes=["ll-split"]):
+        with gr.Column(scale=5, min_width=320, elem_classes=["ll-main"]):
+            gr.HTML(f'<div class="ll-heading">{label}</div>')
             shown = gallery_box(label, columns=columns, height=height, elem_id=elem_id)
-        with gr.Column(scale=4):
+        with gr.Column(scale=4, min_width=300, elem_classes=["ll-side"]):
             opened = viewer(viewer_id)
     return shown, opened
 
 
 __all__ = ["CONTEXT_LINES", "PLAYER_JS", "GalleryItem", "gallery", "gallery_beside_viewer", "gallery_box",
-           "open_evidence", "open_selected", "tile", "transcript_context", "viewer"]
+           "open_evidence", "open_selected", "rows_as_evidence", "tile", "transcript_context", "viewer"]

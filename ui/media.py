@@ -17,9 +17,10 @@ import tempfile
 import threading
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageOps
 
 import lifelog
+from ui import tiles
 
 # containers and codecs every desktop browser plays without help
 PLAYABLE_VIDEO = {".mp4", ".m4v", ".webm"}
@@ -28,9 +29,6 @@ PLAYABLE_AUDIO = {".wav", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".fla
 SHOWABLE_IMAGE = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
 # long side (px) of a photo opened large: sharp on a laptop screen, light to send
 LARGE_PHOTO_PX = 2048
-KIND_COLOURS = {"audio": ("#312e81", "#a5b4fc"), "video": ("#134e4a", "#5eead4"), "photo": ("#7c2d12", "#fdba74"),
-                "mixed": ("#1e293b", "#cbd5e1")}
-KIND_SYMBOLS = {"audio": "recording", "video": "video", "photo": "photo", "mixed": "day"}
 
 
 def ffmpeg_exe() -> str:
@@ -42,7 +40,7 @@ def ffmpeg_exe() -> str:
         import imageio_ffmpeg
 
         return imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception as e:  # noqa: BLE001 - any failure means the same to the user
+    except Exception as e:
         raise RuntimeError("no ffmpeg found to convert this file for the browser: install ffmpeg "
                            "(apt-get install ffmpeg) or the imageio-ffmpeg package") from e
 
@@ -129,32 +127,49 @@ class MediaCache:
         with self._lock:
             return self._link(found, self.root / "thumbs" / name)
 
-    def placeholder(self, kind: str, label: str = "") -> Path:
-        """A tile standing in for a thumbnail (recordings have no picture)."""
-        key = hashlib.blake2b(f"{kind}|{label}".encode(), digest_size=8).hexdigest()
+    def placeholder(self, kind: str, label: str = "", detail: str = "") -> Path:
+        """A tile standing in for a picture: the kind, a name and a detail line (a day, a person)."""
+        key = hashlib.blake2b(f"{kind}|{label}|{detail}".encode(), digest_size=8).hexdigest()
         dest = self.root / "tiles" / f"{key}.png"
+        with self._lock:
+            return dest if dest.is_file() else tiles.draw(dest, kind, label, detail)
+
+    def recording_tile(self, media_id: str, start_s: float = 0.0, end_s: float = 0.0, detail: str = "") -> Path:
+        """A recording's tile: its own waveform with the cited part [start_s, end_s] lit, its file name
+        and `detail`; decoded once per file (the levels are kept beside the tiles)."""
+        record = self.mem.store.media(media_id)
+        if record is None:
+            raise KeyError(f"no media {media_id!r} in the library")
+        name = Path(record.path).name
+        length = float(record.duration_s or 0)
+        lit = (start_s / length, end_s / length) if length > 0 and end_s > start_s else None
+        key = hashlib.blake2b(f"{media_id}|{lit}|{detail}".encode(), digest_size=8).hexdigest()
+        dest = self.root / "tiles" / f"rec-{key}.png"
         if dest.is_file():
             return dest
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        bg, fg = KIND_COLOURS.get(kind, KIND_COLOURS["mixed"])
-        img = Image.new("RGB", (400, 400), bg)  # square: galleries crop tiles to squares
-        draw = ImageDraw.Draw(img)
-        # a waveform-ish row of bars: recognisable at a glance as "sound"
-        for i in range(28):
-            h = 18 + int(90 * abs(((i * 37) % 23 - 11) / 11))
-            x = 32 + i * 12
-            draw.rounded_rectangle((x, 170 - h // 2, x + 6, 170 + h // 2), radius=3, fill=fg)
-        try:
-            from PIL import ImageFont
+        wave_file = self.root / "tiles" / f"{media_id}.levels"
+        with self._lock:
+            if wave_file.is_file():
+                wave = [float(v) for v in wave_file.read_text().split()]
+            else:
+                try:
+                    src = self.mem.media_file(media_id)
+                    wave = tiles.levels(src, ffmpeg_exe()) if src.is_file() else []
+                except (KeyError, RuntimeError):
+                    wave = []
+                wave_file.parent.mkdir(parents=True, exist_ok=True)
+                wave_file.write_text(" ".join(f"{v:.3f}" for v in wave))
+            return tiles.draw(dest, "audio", name, detail, wave, lit)
 
-            font = ImageFont.load_default(size=30)
-            small = ImageFont.load_default(size=22)
-        except Exception:  # noqa: BLE001 - old Pillow: the bitmap font
-            font = small = None
-        draw.text((32, 262), KIND_SYMBOLS.get(kind, kind), fill=fg, font=font)
-        if label:
-            draw.text((32, 306), label[:28], fill="#f8fafc", font=small)
-        img.save(dest)
+    def example(self, src: Path) -> Path:
+        """An example picture the user dropped (a HEIC too), as a JPEG the page can show beside it."""
+        key = hashlib.blake2b(str(src).encode(), digest_size=10).hexdigest()
+        dest = self.root / "examples" / f"{key}.jpg"
+        if not dest.is_file():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            img = _open_image(src)
+            img.thumbnail((640, 640))
+            img.save(dest, quality=85)
         return dest
 
 

@@ -33,8 +33,47 @@ audio.ll-player {background: transparent; max-height: 60px;}
 .ll-card {padding: 10px 12px; border-radius: 10px; border: 1px solid rgba(100,116,139,.3);}
 .ll-card-k {font-size: .8em; text-transform: uppercase; letter-spacing: .04em; opacity: .65;}
 .ll-card-v {font-size: .98em; margin-top: 2px; word-break: break-word;}
+.ll-heading {font-weight: 600; font-size: .95em; opacity: .8; margin: 2px 0 -6px 2px;}
+.ll-people {font-size: .95em; margin-top: 2px;}
+/* side-by-side columns keep their share of the row whatever they hold (no jump after the first answer) */
+.ll-split > .ll-main, .ll-split > .ll-side {flex-basis: 0 !important; min-width: min(300px, 100%);}
+/* a text box and its button: the box takes the room, the button its own width */
+.ll-ask-row {flex-wrap: nowrap !important; align-items: stretch;}
+.ll-ask-row textarea::placeholder, .ll-ask-row input::placeholder {white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis;}
+/* gallery captions: the whole line over the tile's foot, wrapped, never cut to "photo · Sat 14 Ju..." */
+.ll-gallery .caption-label {left: 0 !important; right: 0 !important; bottom: 0 !important; max-width: none !important;
+  white-space: pre-line !important; overflow: hidden; text-overflow: clip !important; border-radius: 0 !important;
+  border: 0 !important; padding: 4px 6px !important; font-size: 11.5px !important; line-height: 1.3;
+  background: rgba(15, 23, 42, .72) !important; color: #f8fafc !important; opacity: 1 !important;
+  max-height: 62%; overflow-wrap: anywhere;}
+.ll-gallery .grid-wrap {padding-top: 4px !important; height: auto !important; max-height: 760px;
+  min-height: 0 !important;}
+/* as many tiles a row as fit (about 150 px each), so a narrow window keeps them whole */
+.ll-gallery .grid-container {grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)) !important;
+  grid-template-rows: none !important; grid-auto-rows: auto !important;}
+#ll-people .grid-container, #ll-sessions .grid-container {grid-template-columns: repeat(auto-fill, minmax(160px, 1fr)) !important;}
+/* a narrow window: the viewer goes under its gallery instead of squeezing both */
+@media (max-width: 1100px) {
+  .ll-split {flex-direction: column !important;}
+  .ll-split > .ll-main, .ll-split > .ll-side {flex-basis: auto !important; width: 100% !important;}
+}
+/* the date boxes keep their calendar button in view */
+#ll-from .timebox, #ll-to .timebox {min-width: 0;}
+#ll-from input, #ll-to input {min-width: 0; width: 100%;}
+#ll-warm {text-align: right; align-self: center;}
+.ll-warm {font-size: .9em; padding: 2px 8px; border-radius: 999px;}
+.ll-warm-loading {background: rgba(245, 158, 11, .15);}
+.ll-warm-ready {background: rgba(34, 197, 94, .12);}
+.ll-warm-error {background: rgba(220, 38, 38, .12);}
+#ll-models td:nth-child(4), #ll-models th:nth-child(4) {white-space: nowrap;}
+#ll-models td:nth-child(3) {white-space: nowrap;}
 """
 
-THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="emerald", neutral_hue="slate")
+# the machine's own fonts: the theme's default (Google Fonts) would be fetched from the network on
+# every page load, and nothing leaves this machine
+SANS = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "DejaVu Sans", "sans-serif"]
+MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "DejaVu Sans Mono", "monospace"]
+THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="emerald", neutral_hue="slate", font=SANS, font_mono=MONO)
 
-__all__ = ["CSS", "THEME"]
+__all__ = ["CSS", "MONO", "SANS", "THEME"]

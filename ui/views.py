@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 from urllib.parse import quote
 
 import lifelog
-from lifelog.schema import KIND_NAMES as MEDIA_KIND_NAMES, local_time
+from lifelog.schema import KIND_NAMES as MEDIA_KIND_NAMES
+from lifelog.schema import local_time
 
 SEP = " \u00b7 "
 # a media kind in words; "mixed" is a timeline episode spanning several kinds
@@ -43,37 +45,94 @@ class Evidence:
     path: str  # the file as last seen, for display only: never served from this
     score: float | None = None
     utc_offset_min: int | None = None  # the camera's clock offset: times show as lived there
+    time_source: str = ""  # where the capture time came from; "file"/"ingest": only a copy date
+    scale: str = ""  # segment, event, session, day ("" where not known)
+    count: int = 0  # files in a session or day, where it is more than one
+
+    @property
+    def file_dated(self) -> bool:
+        return self.time_source in ("file", "ingest")
 
 
 def from_citation(c: lifelog.Citation) -> Evidence:
     return Evidence(media_id=c.media_id, kind=c.kind, start_s=c.start_s, end_s=c.end_s, time=c.time,
-                    title=Path(c.path).name if c.path else c.kind, text=LABEL_PREFIX.sub("", c.snippet),
-                    place=c.place, episode_id=c.episode_id, thumbnail=c.thumbnail, path=c.path, score=c.score,
-                    utc_offset_min=c.utc_offset_min)
+                    title=Path(c.path).name if c.path else c.kind,
+                    text=snippet(LABEL_PREFIX.sub("", c.snippet)), place=c.place, episode_id=c.episode_id,
+                    thumbnail=c.thumbnail, path=c.path, score=c.score, utc_offset_min=c.utc_offset_min,
+                    time_source=c.time_source)
 
 
 def from_hit(h: lifelog.Hit) -> Evidence:
     return Evidence(media_id=h.media_id, kind=h.kind, start_s=h.offset_start, end_s=h.offset_end, time=h.start,
-                    title=h.title or (Path(h.path).name if h.path else h.kind), text=h.transcript or h.text,
-                    place=h.place, episode_id=h.episode_id, thumbnail=h.thumbnail, path=h.path, score=h.score,
-                    utc_offset_min=h.utc_offset_min)
+                    title=Path(h.path).name if h.path else h.title or h.kind,
+                    text=h.transcript or snippet(h.text, h.title, h.place), place=h.place, episode_id=h.episode_id,
+                    thumbnail=h.thumbnail, path=h.path, score=h.score, utc_offset_min=h.utc_offset_min,
+                    time_source=h.time_source, scale=h.scale, )
 
 
-def from_row(row: dict[str, Any], home: str | Path, utc_offset_min: int | None = None) -> Evidence:
-    """An episode row of the store (the timeline reads those); the offset comes from its media record."""
+def from_row(row: dict[str, Any], home: str | Path, utc_offset_min: int | None = None, time_source: str = "",
+             path: str = "") -> Evidence:
+    """An episode row of the store (the timeline reads those); the offset, the time's source and the
+    file come from its media records."""
     thumb = row.get("thumbnail") or ""
+    title = Path(path).name if path else row.get("title") or ""
     return Evidence(media_id=row.get("media_id") or "", kind=row.get("kind") or "mixed",
                     start_s=float(row.get("offset_start") or 0), end_s=float(row.get("offset_end") or 0),
-                    time=row.get("start"), title=row.get("title") or "",
-                    text=row.get("transcript") or row.get("caption") or row.get("text") or "",
+                    time=row.get("start"), title=title,
+                    text=row.get("transcript") or snippet(row.get("text") or row.get("caption") or "",
+                                                          row.get("title") or "", row.get("place") or ""),
                     place=row.get("place") or "", episode_id=row["episode_id"],
-                    thumbnail=str(Path(home) / thumb) if thumb else "", path="", utc_offset_min=utc_offset_min)
+                    thumbnail=str(Path(home) / thumb) if thumb else "", path=path, utc_offset_min=utc_offset_min,
+                    time_source=time_source, scale=row.get("scale") or "", count=len(row.get("sources") or ()))
 
 
-def when(t: datetime | None, utc_offset_min: int | None = None) -> str:
+# the labelled lines of an episode's text ("Tags: ...", "Place: ..."): the viewer shows the place apart
+_FIELD = re.compile(r"^(?:Tags|Text|Place|Video|Photo|Recording|Said|People):\s*", re.IGNORECASE)
+
+
+def snippet(text: str, title: str = "", place: str = "") -> str:
+    """What an episode says, each thing once: its text is the title, then the caption, then labelled
+    fields (tags, text, place) that repeat the caption's words; the title and place are shown apart."""
+    kept: list[str] = []
+    seen = ""
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line or line == title.strip() or line.lower().startswith("place:"):
+            continue
+        core = _FIELD.sub("", line)
+        if place and core == place:
+            continue
+        # a line that only repeats what is already shown ("Tags: coffeepot" after "Video: coffeepot, water jug")
+        if all(part.strip().lower() in seen for part in re.split(r"[,;/]", core) if part.strip()):
+            continue
+        kept.append(line)
+        seen += " " + line.lower()
+    return "\n".join(kept) or (text or "").strip()
+
+
+def zone(utc_offset_min: int | None) -> str:
+    """"UTC+1", "UTC-5", "UTC+5:30"."""
+    m = int(utc_offset_min or 0)
+    sign = "+" if m >= 0 else "-"
+    return f"UTC{sign}{abs(m) // 60}" + (f":{abs(m) % 60:02d}" if m % 60 else "")
+
+
+def when(t: datetime | None, utc_offset_min: int | None = None, *, time_source: str = "") -> str:
     """A time as the person lived it: the camera's clock where known (as the agent's answers say
-    it), else this computer's local time."""
-    return local_time(t, utc_offset_min).strftime("%a %d %b %Y, %H:%M") if t else "time unknown"
+    it), with its zone where that differs from this computer's; else this computer's local time.
+    A copy date is said to be one."""
+    if not t:
+        return "time unknown"
+    if time_source in ("file", "ingest"):
+        return f"file date {local_time(t, None):%d %b %Y} (not capture time)"
+    shown = local_time(t, utc_offset_min).strftime("%a %d %b %Y, %H:%M")
+    if utc_offset_min is not None:
+        here = t.astimezone().utcoffset()
+        if here is None or int(here.total_seconds() // 60) != utc_offset_min:
+            shown += f" {zone(utc_offset_min)}"
+    if time_source == "text":
+        shown += ", the date printed in it"
+    return shown
 
 
 def clock(seconds: float) -> str:
@@ -94,25 +153,35 @@ def span(e: Evidence) -> str:
 
 
 def caption(e: Evidence, *, with_score: bool = False) -> str:
-    """The line under a thumbnail: what, when, where (and how relevant, in search)."""
-    bits = [Path(e.path).name] if e.path else []
-    bits += [KIND_NAMES.get(e.kind, e.kind), when(e.time, e.utc_offset_min)]
-    if span(e):
-        bits.append(span(e))
-    if e.place:
-        bits.append(e.place)
-    line = " \u00b7 ".join(bits)
+    """The lines over a thumbnail: what and when, then where, then the file (and how relevant, in search)."""
+    what = KIND_NAMES.get(e.kind, e.kind) if e.scale != "day" else "day"
+    if e.count > 1 and e.scale in ("session", "day"):
+        what = f"{what} of {e.count} files"
+    first = SEP.join([what, when(e.time, e.utc_offset_min, time_source=e.time_source)] + ([span(e)] if span(e) else []))
     if with_score and e.score is not None:
-        line = f"{e.score:.2f} \u00b7 {line}"
-    return line
+        first = f"{e.score:.2f}{SEP}{first}"
+    lines = [first] + ([e.place] if e.place else []) + ([Path(e.path).name] if e.path else [])
+    return "\n".join(lines)
 
 
 def file_url(path: Path) -> str:
     return "/gradio_api/file=" + quote(str(path))
 
 
+def people_named(text: str, names: Sequence[str]) -> str:
+    """A caption's face count ("1 person", "3 people") as the people's names, once they are known."""
+    named = [n for n in names if not n.startswith("unnamed person")]
+    if not named:
+        return text
+    return _FACE_COUNT.sub(", ".join(named) + (f" and {len(names) - len(named)} more" if len(names) > len(named)
+                                               else ""), text, count=1)
+
+
+_FACE_COUNT = re.compile(r"\b(?:1 person|\d+ people)\b")
+
+
 def viewer_html(e: Evidence, media: Path | None, context: Sequence[tuple[float, str, bool]] = (),
-                *, autoplay: bool = True, note: str = "") -> str:
+                *, autoplay: bool = True, note: str = "", people: Sequence[str] = ()) -> str:
     """The opened piece of evidence: a player seeking to the cited second, a large photo, the words.
 
     The player's source carries a media fragment (`#t=start,end`), so the browser itself starts at
@@ -132,11 +201,15 @@ def viewer_html(e: Evidence, media: Path | None, context: Sequence[tuple[float, 
             parts.append(f'<a href="{url}" target="_blank" rel="noopener"><img class="ll-photo" src="{url}" '
                          f'alt="{html.escape(e.title)}"></a>')
     title = html.escape(e.title or KIND_NAMES.get(e.kind, e.kind))
-    meta = [html.escape(caption(replace(e, path="")))]
+    meta = SEP.join(caption(replace(e, path="", score=None)).splitlines())
     name = Path(e.path).name if e.path else ""
-    # the file's name too, when the title is something else ("Photo 2025-06-14 09:41: espresso")
+    # the file's name too, when the title is something else (a day, a session's title)
     file_line = f'<div class="ll-file">{html.escape(name)}</div>' if name and name != e.title else ""
-    parts.append(f'<div class="ll-meta"><div class="ll-title">{title}</div>{file_line}<div>{SEP.join(meta)}</div></div>')
+    dated = ('<div class="ll-note">This file carries no capture time: it is dated by when it was copied, '
+             "so it is left out of answers about when.</div>") if e.file_dated else ""
+    who = f'<div class="ll-people">People: {html.escape(", ".join(people))}</div>' if people else ""
+    parts.append(f'<div class="ll-meta"><div class="ll-title">{title}</div>{file_line}<div>{html.escape(meta)}</div>'
+                 f"{who}{dated}</div>")
     if context:
         lines = []
         for at, words, current in context:
@@ -155,21 +228,41 @@ def hint_html(text: str) -> str:
     return f'<div class="ll-hint">{html.escape(text)}</div>'
 
 
+def filters_words(filters: lifelog.Filters) -> str:
+    """The search's filters as a person would say them: "from 01 Jun 2025 to 14 Jun 2025 (days where
+    captured) · photos · in Lisbon · with Eileen"; "" when there are none."""
+    bits = []
+    lo, hi = filters.local_start, filters.local_end
+    if lo and lo.year > 1900:
+        bits.append(f"from {lo:%a %d %b %Y}")
+    if hi and hi.year < 2999:
+        bits.append(f"to {hi - timedelta(seconds=1):%a %d %b %Y}")
+    if bits:
+        bits = [" ".join(bits) + " (days where captured)"]
+    if filters.kinds:
+        bits.append(", ".join(KIND_NAMES.get(k, k) + "s" for k in filters.kinds))
+    if filters.place:
+        bits.append(f"in {filters.place}")
+    if filters.people:
+        bits.append("with " + ", ".join(filters.people))
+    return SEP.join(bits)
+
+
 def empty_html(query: str, filters: lifelog.Filters) -> str:
-    extra = "" if filters.describe() == "none" else f" with the filters ({html.escape(filters.describe())})"
+    extra = f" with the filters ({html.escape(filters_words(filters))})" if filters_words(filters) else ""
     return (f'<div class="ll-empty"><div class="ll-empty-title">Nothing in memory matches '
             f'\u201c{html.escape(query)}\u201d{extra}.</div><div>Try other words, widen the dates, or add '
             f"the folder that holds it in the Library tab.</div></div>")
 
 
 def results_html(query: str, n: int, filters: lifelog.Filters) -> str:
-    extra = "" if filters.describe() == "none" else f" \u00b7 filters: {html.escape(filters.describe())}"
+    extra = f" \u00b7 {html.escape(filters_words(filters))}" if filters_words(filters) else ""
     return (f'<div class="ll-count">{n} moment{"s" * (n != 1)} for \u201c{html.escape(query)}\u201d{extra}. '
             f"Select one to open it.</div>")
 
 
 def image_results_html(name: str, n: int, filters: lifelog.Filters, *, ignored_text: str = "") -> str:
-    extra = "" if filters.describe() == "none" else f" \u00b7 filters: {html.escape(filters.describe())}"
+    extra = f" \u00b7 {html.escape(filters_words(filters))}" if filters_words(filters) else ""
     note = (f" The words \u201c{html.escape(ignored_text)}\u201d were not used: clear the picture to search by words."
             if ignored_text else "")
     return (f'<div class="ll-count">{n} moment{"s" * (n != 1)} that look{"s" * (n == 1)} like {html.escape(name)}{extra}. '
@@ -177,7 +270,7 @@ def image_results_html(name: str, n: int, filters: lifelog.Filters, *, ignored_t
 
 
 def image_empty_html(name: str, filters: lifelog.Filters) -> str:
-    extra = "" if filters.describe() == "none" else f" with the filters ({html.escape(filters.describe())})"
+    extra = f" with the filters ({html.escape(filters_words(filters))})" if filters_words(filters) else ""
     return (f'<div class="ll-empty"><div class="ll-empty-title">Nothing in memory looks like {html.escape(name)}'
             f"{extra}.</div><div>Try another picture, widen the dates, or search by words.</div></div>")
 
@@ -223,19 +316,20 @@ def answer_markdown(answer: lifelog.Answer) -> str:
             f"on the right*")
 
 
-def person_caption(p: Any) -> str:
-    """The line under a face: who, how often, when last seen (a person from `Memory.people`)."""
+def person_caption(p: Any, last_seen: str = "") -> str:
+    """The lines over a face: who, then how often and when last seen (a person from `Memory.people`;
+    `last_seen` as lived where the picture was taken)."""
     n = f"{p.n_faces} face{'s' * (p.n_faces != 1)}"
-    last = f"last seen {when(p.last_seen)}" if p.last_seen else "never dated"
-    return SEP.join([p.label, n, last])
+    last = f"last seen {last_seen}" if last_seen and last_seen != "unknown" else "never dated"
+    return f"{p.label}\n{n}{SEP}{last}"
 
 
-def person_html(p: Any) -> str:
+def person_html(p: Any, first_seen: str = "unknown", last_seen: str = "unknown", n_moments: int = 0) -> str:
     """The selected person, above the name box."""
-    first = when(p.first_seen) if p.first_seen else "unknown"
+    moments = f"{SEP}in {n_moments} moment{'s' * (n_moments != 1)} (below)" if n_moments else ""
     return (f'<div class="ll-meta"><div class="ll-title">{html.escape(p.label)}</div>'
-            f"<div>{p.n_faces} face{'s' * (p.n_faces != 1)}{SEP}first seen {html.escape(first)}{SEP}"
-            f"last seen {html.escape(when(p.last_seen))}</div></div>")
+            f"<div>{p.n_faces} face{'s' * (p.n_faces != 1)}{moments}</div>"
+            f"<div>first seen {html.escape(first_seen)}</div><div>last seen {html.escape(last_seen)}</div></div>")
 
 
 def people_html(n: int, message: str = "") -> str:
@@ -245,84 +339,3 @@ def people_html(n: int, message: str = "") -> str:
     note = f"<b>{html.escape(message)}</b> " if message else ""
     return (f'<div class="ll-count">{note}{n} {"person" if n == 1 else "people"}, most often seen first. '
             "Select one to name, hide or merge them; names are used in answers to \u201cwho\u201d questions.</div>")
-
-
-def _mb(n: int) -> str:
-    return f"{n / 1e6:.1f} MB" if n < 1e9 else f"{n / 1e9:.2f} GB"
-
-
-def progress_html(job: Any) -> str:
-    """The ingestion bar: files done/total, the current file, speed, time left, then the report."""
-    if job is None:
-        return hint_html("Add a folder or drop files to put them in memory. Files already known are skipped.")
-    if job.error:
-        return f'<div class="ll-error">Ingestion stopped: {html.escape(job.error)}</div>'
-    p = job.progress
-    if job.running:
-        if p is None or not p.files_total:
-            return '<div class="ll-progress"><div class="ll-bar"><div style="width:2%"></div></div>Looking for files\u2026</div>'
-        pct = 100.0 * p.files_done / max(p.files_total, 1)
-        bits = [f"<b>{p.files_done} / {p.files_total}</b> files"]
-        if p.current:
-            bits.append(f"last: {html.escape(Path(p.current).name)}")
-        if p.rate:
-            bits.append(f"{p.rate:.1f}\u00d7 realtime" if p.media_seconds_done else f"{p.rate:.2f} files/s")
-        if p.eta_s is not None:
-            bits.append(f"about {clock(p.eta_s)} left")
-        stop = " (stopping after the current file)" if job.stop.is_set() else ""
-        return (f'<div class="ll-progress"><div class="ll-bar"><div style="width:{max(pct, 2):.0f}%"></div></div>'
-                f'{SEP.join(bits)}{stop}</div>')
-    r = job.report
-    if r is None:
-        return hint_html("Ingestion ended.")
-    failed = len(r.failed)
-    cls = "ll-done-warn" if failed else "ll-done"
-    return (f'<div class="ll-progress {cls}"><div class="ll-bar"><div style="width:100%"></div></div>'
-            f"<b>Done</b> in {r.seconds:.0f} s: {r.ingested} added, {r.skipped} already known"
-            + (f" ({r.moved} moved)" if r.moved else "") + f", {failed} failed.</div>")
-
-
-def status_html(status: lifelog.Status) -> str:
-    kinds = status.media_by_kind
-    media = " \u00b7 ".join(f"{kinds.get(k, 0)} {KIND_NAMES[k]}{'s' * (kinds.get(k, 0) != 1)}"
-                            for k in ("photo", "video", "audio"))
-    scales = status.episodes_by_scale
-    episodes = " \u00b7 ".join(f"{scales.get(k, 0)} {k}{'s' * (scales.get(k, 0) != 1)}"
-                               for k in ("segment", "event", "session", "day"))
-    span_ = (f"{when(status.first)} \u2192 {when(status.last)}" if status.first else "empty")
-    disk = " \u00b7 ".join(f"{k} {_mb(v)}" for k, v in status.disk_bytes.items())
-    cards = [("In memory", media), ("Moments", episodes), ("Time span", span_),
-             ("Sound and video", duration(status.media_hours * 3600)), ("Disk use", disk),
-             ("Library", f"{html.escape(status.home)} \u00b7 profile {html.escape(status.profile)}")]
-    out = '<div class="ll-cards">' + "".join(
-        f'<div class="ll-card"><div class="ll-card-k">{k}</div><div class="ll-card-v">{v}</div></div>'
-        for k, v in cards) + "</div>"
-    if status.failed:
-        out += f'<div class="ll-note">{status.failed} file{"s" * (status.failed != 1)} could not be read: see below.</div>'
-    if status.stale_columns:
-        out += ('<div class="ll-error">The active models differ from the ones that filled this library ('
-                + html.escape("; ".join(status.stale_columns)) + "). Run <code>lifelog reindex</code>.</div>")
-    return out
-
-
-def models_markdown(rows: Sequence[lifelog.ModelRow], profile: str) -> str:
-    active = [r for r in rows if r.profile == profile]
-    lines = [f"### Active profile: `{profile}`", "",
-             "| role | model | available | size | licence | notes |", "|---|---|---|---|---|---|"]
-    for r in active:
-        ok = "\u2705 yes" if r.available else f"\u274c no: {r.reason}"
-        size = f"{r.size_mb:.0f} MB" if r.size_mb else "-"
-        lines.append(f"| {r.title} | `{r.name}` | {ok} | {size} | {r.licence} | {r.notes} |")
-    others = sorted({r.profile for r in rows} - {profile})
-    for other in others:
-        missing = [r for r in rows if r.profile == other and not r.available]
-        have = sum(1 for r in rows if r.profile == other and r.available)
-        lines += ["", f"**`{other}`**: {have} of {have + len(missing)} roles available here"
-                  + (f"; missing: {', '.join(r.name for r in missing)}" if missing else ".")]
-    lines += ["", "### Getting the full models",
-              "The bundled profile runs with no download. For better captions, transcripts and answers, fetch the "
-              "full models once (a network is needed), then switch profile:", "",
-              "```bash\nlifelog models pull full\nLIFELOG_PROFILE=full lifelog ui    # or profile = \"full\" in "
-              "<home>/config.toml\n```", "",
-              "After switching, `lifelog reindex` recomputes only the vector columns whose model changed."]
-    return "\n".join(lines)

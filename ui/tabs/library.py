@@ -16,23 +16,24 @@ import gradio as gr
 
 from lifelog.forget import ForgetReport, parse_when
 from ui.context import Context
-from ui.views import progress_html, status_html
+from ui.errors import InputError
+from ui.reports import progress_html, status_html
 
 
 def add_folder(ctx: Context, folder: str) -> tuple[str, gr.Timer]:
     folder = (folder or "").strip()
     if not folder:
-        raise gr.Error("Type the path of a folder, e.g. ~/Pictures/2025")
+        raise InputError("Type the path of a folder, e.g. ~/Pictures/2025")
     path = Path(folder).expanduser()
     if not path.exists():
-        raise gr.Error(f"No such file or folder: {path}. Type its full path, e.g. /home/you/Pictures")
+        raise InputError(f"No such file or folder: {path}. Type its full path, e.g. /home/you/Pictures")
     return _start(ctx, [path])
 
 
 def add_files(ctx: Context, files: list[str] | None) -> tuple[str, gr.Timer]:
     """Uploaded files are copied into <home>/uploads first: gradio's upload folder is temporary."""
     if not files:
-        raise gr.Error("Drop one or more photos, videos or recordings first.")
+        raise InputError("Drop one or more photos, videos or recordings first.")
     dest = Path(ctx.mem.settings.home) / "uploads" / datetime.now().strftime("%Y-%m-%d")
     dest.mkdir(parents=True, exist_ok=True)
     copied = []
@@ -50,7 +51,7 @@ def _start(ctx: Context, paths: list[Path]) -> tuple[str, gr.Timer]:
     try:
         job = ctx.ingestor.start(paths)
     except RuntimeError as e:
-        raise gr.Error(str(e)) from e
+        raise InputError(str(e)) from e
     return progress_html(job), gr.Timer(active=True)
 
 
@@ -77,12 +78,12 @@ def poll(ctx: Context) -> tuple[str, list[list[str]], str, gr.Timer]:
 
 
 def _forget_job(ctx: Context, target: str, start: str, end: str, dry: bool) -> ForgetReport:
-    """One forget through the API: a path (file or folder) or a date span; gr.Error for bad input."""
+    """One forget through the API: a path (file or folder) or a date span; InputError for bad input."""
     target, start, end = (target or "").strip(), (start or "").strip(), (end or "").strip()
     if ctx.ingestor.job and ctx.ingestor.job.running:
-        raise gr.Error("An ingestion is running: wait for it to finish (or stop it), then forget.")
+        raise InputError("An ingestion is running: wait for it to finish (or stop it), then forget.")
     if target and (start or end):
-        raise gr.Error("Forget either a file or folder, or a date span, not both at once.")
+        raise InputError("Forget either a file or folder, or a date span, not both at once.")
     try:
         if target:
             return ctx.mem.forget_files([target], dry_run=dry)
@@ -90,8 +91,8 @@ def _forget_job(ctx: Context, target: str, start: str, end: str, dry: bool) -> F
             zone = (ctx.mem.settings.now or datetime.now().astimezone()).tzinfo
             return ctx.mem.forget_span(parse_when(start, zone), parse_when(end, zone, end=True), dry_run=dry)
     except ValueError as e:
-        raise gr.Error(str(e)) from e
-    raise gr.Error("Type a file or folder, or both dates of a span (e.g. 2025-06-14 to 2025-06-14).")
+        raise InputError(str(e)) from e
+    raise InputError("Type a file or folder, or both dates of a span (e.g. 2025-06-14 to 2025-06-14).")
 
 
 def forget_html(r: ForgetReport) -> str:

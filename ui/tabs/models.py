@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from ui.context import Context
-from ui.views import models_markdown
+from ui.reports import models_markdown
 
 
 def models_view(ctx: Context) -> str:

@@ -1,37 +1,77 @@
 """The People tab: everyone found by face, most often seen first; name, hide or merge them.
 
-It goes through `Memory.people`, `name_person`, `hide_person` and `merge_people` only.
+It goes through `Memory.people`, `person_faces`, `name_person`, `hide_person` and `merge_people`;
+a person's appearances are the episodes their faces are in, newest first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
-from typing import Sequence
 
 import gradio as gr
 
+from lifelog.sql import in_list
 from ui.context import Context
-from ui.evidence import GalleryItem, gallery_box
-from ui.views import hint_html, people_html, person_caption, person_html
+from ui.errors import InputError, shown
+from ui.evidence import (
+    GalleryItem,
+    gallery,
+    gallery_beside_viewer,
+    gallery_box,
+    open_selected,
+    rows_as_evidence,
+)
+from ui.views import Evidence, hint_html, people_html, person_caption, person_html, when
 
-PeopleView = tuple[str, list[str], list[GalleryItem], str, str, str, gr.Dropdown]
+PeopleView = tuple[str, list[str], list[GalleryItem], str, str, str, gr.Dropdown, list[Evidence],
+                   list[GalleryItem], str]
+# the most recent appearances a person's page lists (a gallery of thousands helps no one)
+APPEARANCES = 60
+
+
+def appearances(ctx: Context, person_id: str) -> list[Evidence]:
+    """The moments a person is seen in, newest first, each at the time it was lived there."""
+    faces = ctx.mem.person_faces(person_id)
+    episode_ids = list(dict.fromkeys(f["episode_id"] for f in reversed(faces) if f.get("episode_id")))[:APPEARANCES]
+    if not episode_ids:
+        return []
+    rows = ctx.mem.store.episodes(in_list("episode_id", episode_ids))
+    order = {e: i for i, e in enumerate(episode_ids)}
+    rows.sort(key=lambda r: order.get(r["episode_id"], len(order)))
+    return rows_as_evidence(ctx, rows)
+
+
+def _seen(items: Sequence[Evidence]) -> tuple[str, str]:
+    """First and last seen, as lived where the pictures were taken (items newest first)."""
+    dated = [e for e in items if e.time and not e.file_dated]
+    if not dated:
+        return "unknown", "unknown"
+    return (when(dated[-1].time, dated[-1].utc_offset_min), when(dated[0].time, dated[0].utc_offset_min))
 
 
 def people_view(ctx: Context, selected: str = "", message: str = "") -> PeopleView:
-    """The gallery of people, most often seen first, and the selected one's name box and merge choices.
+    """The gallery of people, most often seen first, and the selected one's name box, merge choices
+    and appearances.
 
-    Returns (message, person ids in gallery order, gallery, selected id, name box, details, merge dropdown).
+    Returns (message, person ids in gallery order, gallery, selected id, name box, details, merge
+    dropdown, the selected person's appearances, their gallery, the viewer).
     """
     people = ctx.mem.people()
     ids = [p.person_id for p in people]
-    items = [(str(ctx.media.thumbnail(p.cover) or ctx.media.placeholder("person", p.label)), person_caption(p))
-             for p in people]
+    seen = {p.person_id: appearances(ctx, p.person_id) for p in people}
+    items = [(str(ctx.media.thumbnail(p.cover) or ctx.media.placeholder("person", p.label)),
+              person_caption(p, _seen(seen[p.person_id])[1])) for p in people]
     chosen = next((p for p in people if p.person_id == selected), None)
     merge = gr.Dropdown(choices=[(p.label, p.person_id) for p in people if p is not chosen], value=None)
     msg = people_html(len(people), message)
     if chosen is None:
-        return msg, ids, items, "", "", hint_html("Select a person to name, hide or merge them."), merge
-    return msg, ids, items, chosen.person_id, chosen.name, person_html(chosen), merge
+        return (msg, ids, items, "", "", hint_html("Select a person to name, hide or merge them and to see "
+                                                    "where they appear."), merge, [], [], hint_html(""))
+    shown_in = seen[chosen.person_id]
+    first, last = _seen(shown_in)
+    return (msg, ids, items, chosen.person_id, chosen.name, person_html(chosen, first, last, len(shown_in)), merge,
+            shown_in, gallery(ctx, shown_in), hint_html("Select an appearance to open it here."))
 
 
 def select_person(ctx: Context, ids: Sequence[str], index: int | None) -> PeopleView:
@@ -42,18 +82,19 @@ def select_person(ctx: Context, ids: Sequence[str], index: int | None) -> People
 
 def _chosen(person_id: str) -> str:
     if not person_id:
-        raise gr.Error("Select a person in the gallery first.")
+        raise InputError("Select a person in the gallery first.")
     return person_id
 
 
 def save_name(ctx: Context, person_id: str, name: str) -> PeopleView:
     """Name the selected person: answers to "who" questions then use the name."""
+    chosen = _chosen(person_id)
     try:
-        p = ctx.mem.name_person(_chosen(person_id), name or "")
+        p = ctx.mem.name_person(chosen, name or "")
     except ValueError as e:
-        raise gr.Error(f"{e}: type a name, e.g. Eileen, or press Hide") from e
+        raise InputError(f"{e}: type a name, e.g. Eileen, or press Hide") from e
     except KeyError as e:  # renamed or merged away in another tab or by the CLI
-        raise gr.Error(str(e).strip("'\"")) from e
+        raise InputError(str(e).strip("'\"")) from e
     return people_view(ctx, p.person_id, f"Named {p.label}.")
 
 
@@ -62,7 +103,7 @@ def hide_selected(ctx: Context, person_id: str) -> PeopleView:
     try:
         p = ctx.mem.hide_person(_chosen(person_id))
     except KeyError as e:
-        raise gr.Error(str(e).strip("'\"")) from e
+        raise InputError(str(e).strip("'\"")) from e
     return people_view(ctx, "", f"Hid {p.label}; `lifelog people` can show them again.")
 
 
@@ -70,13 +111,13 @@ def merge_selected(ctx: Context, person_id: str, into: str | None) -> PeopleView
     """Merge the selected person into the one chosen in the dropdown (the same person, found twice)."""
     _chosen(person_id)
     if not into:
-        raise gr.Error("Choose in 'Merge into' the person this one really is.")
+        raise InputError("Choose in 'Merge into' the person this one really is.")
     try:
         gone = next((q.label for q in ctx.mem.people(include_hidden=True)
                      if q.person_id == person_id), person_id[-6:])
         p = ctx.mem.merge_people(into, person_id)
     except KeyError as e:
-        raise gr.Error(str(e).strip("'\"")) from e
+        raise InputError(str(e).strip("'\"")) from e
     return people_view(ctx, p.person_id, f"Merged {gone} into {p.label}.")
 
 
@@ -85,32 +126,39 @@ def build(ctx: Context) -> None:
     with gr.Tab("People", id="people") as people_tab:
         people_ids = gr.State([])
         person = gr.State("")
+        shown_in = gr.State([])
         people_msg = gr.HTML(people_html(0), elem_id="ll-people-msg")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=5):
-                people_gallery = gallery_box("People", columns=5, height=420, elem_id="ll-people")
-            with gr.Column(scale=3):
-                person_info = gr.HTML(hint_html("Select a person to name, hide or merge them."),
-                                      elem_id="ll-person")
+        with gr.Row(equal_height=False, elem_classes=["ll-split"]):
+            with gr.Column(scale=5, min_width=320, elem_classes=["ll-main"]):
+                people_gallery = gallery_box("People", columns=5, elem_id="ll-people")
+            with gr.Column(scale=3, min_width=280, elem_classes=["ll-side"]):
+                person_info = gr.HTML(hint_html("Select a person to name, hide or merge them and to see where "
+                                                "they appear."), elem_id="ll-person")
                 person_name = gr.Textbox(label="Name", placeholder="e.g. Eileen", elem_id="ll-person-name")
                 with gr.Row():
-                    name_btn = gr.Button("Save name", variant="primary", elem_id="ll-person-save")
-                    hide_btn = gr.Button("Hide", variant="stop", elem_id="ll-person-hide")
+                    name_btn = gr.Button("Save name", variant="primary", elem_id="ll-person-save", min_width=100)
+                    hide_btn = gr.Button("Hide", variant="stop", elem_id="ll-person-hide", min_width=80)
                 merge_into = gr.Dropdown([], label="Merge into", info="the same person, found twice",
                                          elem_id="ll-person-merge-into")
                 merge_btn = gr.Button("Merge", elem_id="ll-person-merge")
+        appearances_gallery, person_viewer = gallery_beside_viewer(
+            "Where they appear", columns=4, elem_id="ll-appearances", viewer_id="ll-person-viewer")
 
-    people_out = [people_msg, people_ids, people_gallery, person, person_name, person_info, merge_into]
+    people_out = [people_msg, people_ids, people_gallery, person, person_name, person_info, merge_into,
+                  shown_in, appearances_gallery, person_viewer]
+    n = len(people_out)
     people_tab.select(partial(people_view, ctx), person, people_out)
 
     def on_person(ids: list[str], evt: gr.SelectData) -> PeopleView:
         return select_person(ctx, ids, evt.index)
 
     people_gallery.select(on_person, people_ids, people_out)
-    name_btn.click(partial(save_name, ctx), [person, person_name], people_out)
-    person_name.submit(partial(save_name, ctx), [person, person_name], people_out)
-    hide_btn.click(partial(hide_selected, ctx), person, people_out)
-    merge_btn.click(partial(merge_selected, ctx), [person, merge_into], people_out)
+    for event, fn, inputs in ((name_btn.click, save_name, [person, person_name]),
+                              (person_name.submit, save_name, [person, person_name]),
+                              (hide_btn.click, hide_selected, [person]),
+                              (merge_btn.click, merge_selected, [person, merge_into])):
+        event(shown(partial(fn, ctx), n, message_at=0), inputs, people_out)
+    appearances_gallery.select(open_selected(ctx), shown_in, person_viewer, api_name="on_appearance")
 
 
-__all__ = ["PeopleView", "build", "hide_selected", "merge_selected", "people_view", "save_name", "select_person"]
+__all__ = ["APPEARANCES", "PeopleView", "appearances", "build", "hide_selected", "merge_selected", "people_view", "save_name", "select_person"]

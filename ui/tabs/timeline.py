@@ -6,29 +6,51 @@ sessions grouped by local date.
 
 from __future__ import annotations
 
+import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import Sequence
 
 import gradio as gr
 
 import lifelog
+from ingest.records import MediaRecord, time_origin
+from lifelog.hits import clock_of
 from ui.context import Context
-from ui.evidence import GalleryItem, gallery, gallery_beside_viewer, gallery_box, open_evidence, open_selected
-from ui.views import Evidence, from_row, hint_html
+from ui.evidence import (
+    GalleryItem,
+    gallery,
+    gallery_beside_viewer,
+    gallery_box,
+    open_evidence,
+    open_selected,
+    rows_as_evidence,
+)
+from ui.views import Evidence, hint_html
 
 
 def timeline_days(ctx: Context) -> list[tuple[str, str]]:
-    """Dropdown choices, newest day first: (label, day episode id or 'date:YYYY-MM-DD')."""
-    rows = ctx.mem.store.episodes("scale = 'day'", columns=["episode_id", "title", "start", "caption"])
+    """Dropdown choices, newest day first: (label, day episode id or 'date:YYYY-MM-DD'). Days whose
+    files carry no capture time (dated only by when they were copied) come last, marked as such."""
+    rows = ctx.mem.store.episodes("scale = 'day'", columns=["episode_id", "title", "start", "sources", "media_id"])
     if rows:
-        rows.sort(key=lambda r: r["start"], reverse=True)
-        return [(r["title"] or r["episode_id"], r["episode_id"]) for r in rows]
+        media = ctx.mem.store.media_info(rows)
+        dated = {r["episode_id"]: _file_dated(clock_of(r, media)) for r in rows}
+        rows.sort(key=lambda r: (not dated[r["episode_id"]], r["start"]), reverse=True)
+        return [((r["title"] or r["episode_id"]) + (FILE_DAY if dated[r["episode_id"]] else ""), r["episode_id"])
+                for r in rows]
     # a library whose days were not consolidated yet: group its sessions by local date
     sessions = ctx.mem.store.episodes("scale = 'session' AND duplicate_of = ''", columns=["start"])
     days = sorted({r["start"].astimezone().date() for r in sessions}, reverse=True)
     return [(f"{d:%A %d %B %Y}", f"date:{d.isoformat()}") for d in days]
+
+
+FILE_DAY = " \u2014 file dates only (when copied, not captured)"
+
+
+def _file_dated(m: MediaRecord | None) -> bool:
+    return m is not None and time_origin(m.time_source) in ("file", "ingest")
 
 
 def _top_level(ctx: Context, day: str) -> list[dict]:
@@ -60,16 +82,6 @@ def _with_thumbnail(ctx: Context, row: dict) -> dict:
     return row
 
 
-def offsets(ctx: Context, rows: Sequence[dict]) -> dict[str, int | None]:
-    """media id -> the camera's UTC offset, for showing episode rows at the time they were lived."""
-    return {media_id: m.utc_offset_min for media_id, m in ctx.mem.store.media_info(rows).items()}
-
-
-def rows_as_evidence(ctx: Context, rows: Sequence[dict]) -> list[Evidence]:
-    found = offsets(ctx, rows)
-    return [from_row(r, ctx.mem.settings.home, found.get(r.get("media_id") or "")) for r in rows]
-
-
 def open_day(ctx: Context, day: str | None) -> tuple[str, list[Evidence], list[GalleryItem], list[Evidence],
                                                      list[GalleryItem], str]:
     """A day's sessions and events; the moments gallery empties until one is chosen."""
@@ -78,7 +90,10 @@ def open_day(ctx: Context, day: str | None) -> tuple[str, list[Evidence], list[G
     rows = [_with_thumbnail(ctx, r) for r in _top_level(ctx, day)]
     items = rows_as_evidence(ctx, rows)
     head = ctx.mem.episode(day) if not day.startswith("date:") else None
-    summary = (head.get("caption") if head else "") or f"{len(items)} session{'s' * (len(items) != 1)}"
+    summary = html.escape((head.get("caption") if head else "") or f"{len(items)} session{'s' * (len(items) != 1)}")
+    if items and all(e.file_dated for e in items):
+        summary += (". <b>These files carry no capture time</b>: they are dated by when they were copied to this "
+                    "computer, so this is not the day they were taken")
     return (f'<div class="ll-count">{summary}. Select a session to see its moments.</div>', items,
             gallery(ctx, items), [], [], hint_html("Select a moment to open it here."))
 
@@ -131,12 +146,13 @@ def build(ctx: Context) -> TimelineTab:
     with gr.Tab("Timeline", id="timeline") as timeline_tab:
         sessions_state = gr.State([])
         moments_state = gr.State([])
-        with gr.Row():
-            day = gr.Dropdown([], label="Day", scale=4, elem_id="ll-day")
-            refresh_btn = gr.Button("Refresh", scale=1)
-        day_msg = gr.HTML(hint_html("Choose a day."))
-        session_gallery = gallery_box("Sessions and events", columns=6, height=200, elem_id="ll-sessions")
-        moment_gallery, timeline_viewer = gallery_beside_viewer("Moments", columns=4, height=380, elem_id="ll-moments",
+        with gr.Row(elem_classes=["ll-ask-row"]):
+            day = gr.Dropdown([], label="Day", scale=1, min_width=240, elem_id="ll-day")
+            refresh_btn = gr.Button("Refresh", scale=0, min_width=100)
+        day_msg = gr.HTML(hint_html("Choose a day."), elem_id="ll-day-msg")
+        gr.HTML('<div class="ll-heading">Sessions and events</div>')
+        session_gallery = gallery_box("Sessions and events", columns=6, elem_id="ll-sessions")
+        moment_gallery, timeline_viewer = gallery_beside_viewer("Moments", columns=4, elem_id="ll-moments",
                                                                 viewer_id="ll-timeline-viewer")
 
     day_out = [day_msg, sessions_state, session_gallery, moments_state, moment_gallery, timeline_viewer]
