@@ -283,6 +283,14 @@ def test_an_error_leaves_the_page_usable(app, page, shot_on_failure) -> None:
     page.wait_for_function("() => document.querySelector('#ll-person').innerText.includes('unnamed person')",
                            timeout=30_000)
 
+    # Library: a folder that does not exist is named in the progress line; the box still takes text
+    tab(page, "Library")
+    page.fill("#ll-folder textarea, #ll-folder input", "/no/such/folder")
+    page.click("#ll-add")
+    page.wait_for_selector("#ll-progress .ll-error", timeout=20_000)
+    assert "No such file or folder: /no/such/folder" in page.inner_text("#ll-progress")
+    page.click("#ll-folder textarea, #ll-folder input", timeout=5_000)
+
 
 def test_local_times_and_file_dates(app, page, shot_on_failure) -> None:
     """Photos taken in Lisbon (UTC+1) show 08:12 and 15:20 as lived there in the Timeline and People
@@ -303,8 +311,9 @@ def test_local_times_and_file_dates(app, page, shot_on_failure) -> None:
     page.wait_for_selector("#ll-people img", timeout=30_000)
     assert "last seen Sat 14 Jun 2025, 15:20" in page.inner_text("#ll-people")
     page.locator("#ll-people .thumbnail-item", has_text="15:20").first.click()
+    page.wait_for_function("() => document.querySelector('#ll-person').innerText"
+                           ".includes('first seen Sat 14 Jun 2025, 15:20')", timeout=30_000)
     page.wait_for_selector("#ll-appearances img", timeout=30_000)
-    assert "first seen Sat 14 Jun 2025, 15:20" in page.inner_text("#ll-person")
     assert "IMG_20250614_152045.jpg" in page.inner_text("#ll-appearances")
     # a PNG without capture metadata: marked in search results and in the viewer
     tab(page, "Search")
@@ -378,9 +387,14 @@ def test_screenshots_of_every_tab(app, browser, width: int) -> None:
         pg.goto(url)
         pg.wait_for_selector("#ll-question textarea", timeout=60_000)
         pg.wait_for_function("() => document.querySelector('#ll-warm').innerText.includes('ready')", timeout=120_000)
+        width_of = "(sel) => Math.round(document.querySelector(sel).getBoundingClientRect().width)"
+        chat_before = pg.evaluate(width_of, "#ll-chat")
         pg.fill("#ll-question textarea", "where was I on 14 June 2025?")
         pg.click("#ll-ask")
         pg.wait_for_function("() => document.querySelectorAll('#ll-evidence img').length > 0", timeout=120_000)
+        # the conversation keeps its width when the first answer and its evidence arrive
+        assert abs(pg.evaluate(width_of, "#ll-chat") - chat_before) <= 2
+        assert pg.evaluate(width_of, "#ll-question") > 2 * pg.evaluate(width_of, "#ll-ask")
         steps = {"Ask": None, "Search": "#ll-results img", "Timeline": "#ll-sessions img", "People": "#ll-people img",
                  "Library": "#ll-status .ll-card", "Models": "#ll-models table"}
         for name, ready in steps.items():

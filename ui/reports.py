@@ -76,9 +76,10 @@ def models_markdown(rows: Sequence[lifelog.ModelRow], profile: str) -> str:
              "| role | model | available | size | licence | notes |", "|---|---|---|---|---|---|"]
     for r in active:
         # plain words (a machine without an emoji font draws those as empty boxes)
-        ok = "yes" if r.available else f"no: {r.reason}"
+        ok = "yes" if r.available else "no"
+        notes = r.notes if r.available or r.reason in r.notes else f"{r.reason} {r.notes}".strip()
         size = f"{r.size_mb:.0f}\u00a0MB" if r.size_mb else "-"
-        lines.append(f"| {r.title} | `{r.name}` | {ok} | {size} | {r.licence} | {r.notes} |")
+        lines.append(f"| {r.title} | `{r.name}` | {ok} | {size} | {r.licence} | {notes} |")
     others = sorted({r.profile for r in rows} - {profile})
     for other in others:
         missing = [r for r in rows if r.profile == other and not r.available]

@@ -66,8 +66,11 @@ audio.ll-player {background: transparent; max-height: 60px;}
 .ll-warm-loading {background: rgba(245, 158, 11, .15);}
 .ll-warm-ready {background: rgba(34, 197, 94, .12);}
 .ll-warm-error {background: rgba(220, 38, 38, .12);}
+/* the models table: words break between words ("110 MB", not "siz e" / "110 M B") */
+#ll-models table {width: 100%; table-layout: auto;}
+#ll-models td, #ll-models th {word-break: normal !important; overflow-wrap: normal !important; hyphens: none;}
 #ll-models td:nth-child(4), #ll-models th:nth-child(4) {white-space: nowrap;}
-#ll-models td:nth-child(3) {white-space: nowrap;}
+#ll-models td:nth-child(2) code {overflow-wrap: anywhere;}
 """
 
 # the machine's own fonts: the theme's default (Google Fonts) would be fetched from the network on

@@ -313,7 +313,7 @@ def answer_markdown(answer: lifelog.Answer) -> str:
         return f"{answer.text}\n\n*Nothing I found was close enough to be evidence; try other words or add more media.*"
     n = len(answer.citations)
     return (f"{_listed(answer)}\n\n*confidence {answer.confidence:.2f} \u00b7 {n} piece{'s' * (n != 1)} of evidence "
-            f"on the right*")
+            f"beside this*")
 
 
 def person_caption(p: Any, last_seen: str = "") -> str:

@@ -31,7 +31,9 @@ class Warmup:
 
     def start(self) -> Warmup:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="lifelog-warmup", daemon=True)
+            # not a daemon: a process that exits while a native library is still loading its weights
+            # aborts ("terminate called without an active exception"); exit waits the few seconds instead
+            self._thread = threading.Thread(target=self._run, name="lifelog-warmup", daemon=False)
             self._thread.start()
         return self
 

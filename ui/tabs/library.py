@@ -16,7 +16,7 @@ import gradio as gr
 
 from lifelog.forget import ForgetReport, parse_when
 from ui.context import Context
-from ui.errors import InputError
+from ui.errors import InputError, shown
 from ui.reports import progress_html, status_html
 
 
@@ -169,14 +169,17 @@ def build(ctx: Context) -> LibraryTab:
         timer = gr.Timer(1.0, active=False)
 
     tab = LibraryTab(progress=progress, failures=failures, status=status)
-    add_btn.click(partial(add_folder, ctx), folder, [progress, timer])
-    folder.submit(partial(add_folder, ctx), folder, [progress, timer])
-    upload_btn.click(partial(add_files, ctx), uploads, [progress, timer])
+    add_fn = shown(partial(add_folder, ctx), 2, message_at=0)
+    add_btn.click(add_fn, folder, [progress, timer])
+    folder.submit(add_fn, folder, [progress, timer])
+    upload_btn.click(shown(partial(add_files, ctx), 2, message_at=0), uploads, [progress, timer])
     stop_btn.click(partial(stop_ingest, ctx), None, progress)
     timer.tick(partial(poll, ctx), None, [progress, failures, status, timer])
     forget_inputs = [forget_target, forget_from, forget_to]
-    preview_btn.click(partial(forget_preview, ctx), forget_inputs, [forget_out, confirm_btn])
-    confirm_btn.click(partial(forget_confirm, ctx), forget_inputs, [forget_out, confirm_btn, status])
+    preview_btn.click(shown(partial(forget_preview, ctx), 2, message_at=0, clear={1: gr.update(visible=False)}),
+                      forget_inputs, [forget_out, confirm_btn])
+    confirm_btn.click(shown(partial(forget_confirm, ctx), 3, message_at=0), forget_inputs,
+                      [forget_out, confirm_btn, status])
     library_tab.select(partial(refresh_library, ctx), None, tab.refreshed)
     return tab
 
