@@ -244,9 +244,16 @@ def cmd_ui(mem: Memory, args: argparse.Namespace) -> int:
     if not apps:
         raise RuntimeError("the app is not installed: run `make setup` (or `pip install -e .`) in the project folder")
     launch = next(iter(apps)).load()
-    print(f"Lifelog is running at http://{mem.settings.host}:{mem.settings.port}  (library {mem.settings.home}; "
-          f"Ctrl-C to stop)", flush=True)
-    launch(mem, host=mem.settings.host, port=mem.settings.port, open_browser=not args.no_browser)
+    host = args.host or mem.settings.host
+    try:
+        served = launch(mem, host=host, port=mem.settings.port, open_browser=not args.no_browser, auth=args.auth,
+                        prevent_thread_lock=True)
+    except PermissionError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    address = served.url + (f"/?token={served.token}" if served.token else "")
+    print(f"Lifelog is running at {address}  (library {mem.settings.home}; Ctrl-C to stop)", flush=True)
+    served.wait()
     return 0
 
 
@@ -326,8 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_eval_commands(sub)
 
-    s = sub.add_parser("ui", help="open the desktop app in the browser (127.0.0.1)")
+    s = sub.add_parser("ui", help="open the desktop app in the browser (127.0.0.1; --host H --auth for others)")
     s.add_argument("--port", type=int, help="port (LIFELOG_PORT; default 7860)")
+    s.add_argument("--host", help="address to serve on (default 127.0.0.1, this machine only); any other "
+                                  "needs --auth")
+    s.add_argument("--auth", action="store_true", help="require the token kept in <home>/ui-token (printed in "
+                                                       "the address); always on beyond loopback")
     s.add_argument("--no-browser", action="store_true")
     s.set_defaults(func=cmd_ui)
 

@@ -8,6 +8,7 @@ bundled text embedding: the tiny profile's random weights make every text look a
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import struct
 import wave
@@ -104,7 +105,10 @@ def ctx(library: tuple[lifelog.Memory, Path], tmp_path: Path):
 def test_build_app(library: tuple[lifelog.Memory, Path]) -> None:
     demo = build_app(library[0])
     assert isinstance(demo, gr.Blocks)
-    assert demo.lifelog_context.media.root.is_dir()
+    root = demo.lifelog_context.media.root
+    assert root.is_dir() and (root / ".pid").read_text() == str(os.getpid())
+    demo.lifelog_context.media.close()
+    assert not root.exists()
 
 
 def test_ask_answers_with_evidence_and_a_player_at_the_cited_second(ctx) -> None:
@@ -267,11 +271,13 @@ def test_search_by_picture_errors_and_the_hidden_input(day_ctx, tmp_path: Path,
     box = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "ll-query-image-box")
     hint = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "ll-query-image-hint")
     assert box.visible is True and "bundled profile" in hint.value and "same kind of thing" in hint.value
+    demo.lifelog_context.media.close()
     # a profile without an image embedding: no picture input, and the handler refuses politely
     monkeypatch.setattr(day_ctx.mem, "has_model", lambda role: role != "image_text")
     demo = build_app(day_ctx.mem)
     box = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "ll-query-image-box")
     assert box.visible is False
+    demo.lifelog_context.media.close()
     with pytest.raises(gr.Error, match="no image embedding"):
         search(day_ctx, "", None, None, [], "", "segment", str(not_a_picture))
 

@@ -6,7 +6,11 @@ part of the app does not build the whole of it.
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+# before gradio is first imported: no usage statistics leave this machine (each Blocks says so too)
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 __all__ = ["build_app", "launch"]
 

@@ -11,6 +11,8 @@ tab's handlers and components live in `ui.tabs.<tab>`. Media reaches the browser
 
 from __future__ import annotations
 
+import atexit
+import webbrowser
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ import gradio as gr
 
 import lifelog
 from ui.context import Context, make_context
+from ui.server import Served, check_exposure, is_loopback, serve, ui_token
 from ui.style import CSS, THEME
 from ui.tabs import ask, library, models, people, search, timeline
 
@@ -57,20 +60,37 @@ def _warm_status(ctx: Context) -> tuple[str, gr.Timer]:
 
 
 def launch(mem: lifelog.Memory, host: str = "127.0.0.1", port: int = 7860, open_browser: bool = True,
-           **kw: Any) -> gr.Blocks:
-    """Serve the app on `host:port`. Only the staged copies of library media can be fetched.
+           *, auth: bool = False, prevent_thread_lock: bool = False, **kw: Any) -> Served:
+    """Serve the app on `host:port` behind the Host/Origin guard (and the token, with `auth` or any
+    host but loopback: see `ui.server`). Only the staged copies of library media can be fetched.
 
-    Extra keyword arguments go to `gr.Blocks.launch` (tests pass prevent_thread_lock=True and
-    then call `.close()` on the returned app).
+    Returns the running app (`.url`, `.token`, `.close()`). With `prevent_thread_lock` it returns at
+    once (tests, scripts); without, it blocks until Ctrl-C. Either way stopping it removes the
+    staging folder. Extra keyword arguments go to `gr.mount_gradio_app`.
     """
+    import fastapi
+
+    check_exposure(host, auth)
+    token = ui_token(mem.settings.home) if auth or not is_loopback(host) else None
     demo = build_app(mem)
     ctx: Context = demo.lifelog_context
-    kw.setdefault("quiet", True)
-    demo.queue(default_concurrency_limit=4).launch(
-        server_name=host, server_port=port, inbrowser=open_browser, theme=THEME, css=CSS,
+    demo.queue(default_concurrency_limit=4)
+    app = gr.mount_gradio_app(
+        fastapi.FastAPI(openapi_url=None, docs_url=None, redoc_url=None), demo, path="/", server_name=host,
+        server_port=port, theme=THEME, css=CSS, show_error=True, footer_links=["settings"],
         # the staging folder is the only place outside gradio's own cache it may serve
-        allowed_paths=[str(ctx.media.root)], show_error=True, **kw)
-    return demo
+        allowed_paths=[str(ctx.media.root)], **kw)
+
+    def cleanup() -> None:
+        ctx.media.close()
+
+    served = serve(app, demo, host, port, token=token, on_close=cleanup)
+    atexit.register(served.close)  # an interpreter that exits without close() still removes the staged copies
+    if open_browser:
+        webbrowser.open(served.url + (f"/?token={token}" if token else "/"))
+    if not prevent_thread_lock:
+        served.wait()
+    return served
 
 
 __all__ = ["build_app", "launch"]

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from PIL import Image, ImageOps
@@ -29,6 +30,44 @@ PLAYABLE_AUDIO = {".wav", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".fla
 SHOWABLE_IMAGE = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
 # long side (px) of a photo opened large: sharp on a laptop screen, light to send
 LARGE_PHOTO_PX = 2048
+
+
+STAGING_PREFIX = "lifelog-ui-"
+PID_FILE = ".pid"  # the app process that owns a staging folder
+LEGACY_LAYOUT = {"media", "thumbs", "tiles", "examples"}
+LEGACY_AGE_S = 24 * 3600
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def sweep_stale(tmp: str | Path | None = None) -> list[Path]:
+    """Remove staging folders whose app is gone (killed before it could clean up); returns them."""
+    gone = []
+    for folder in Path(tmp or tempfile.gettempdir()).glob(STAGING_PREFIX + "*"):
+        try:
+            pid = int((folder / PID_FILE).read_text().strip())
+        except ValueError:
+            continue
+        except OSError:
+            # an app from before staging folders named their owner: ours only by its layout, and
+            # old enough that no app of that version still runs on it
+            legacy = folder.is_dir() and {c.name for c in folder.iterdir()} <= LEGACY_LAYOUT
+            if legacy and time.time() - folder.stat().st_mtime > LEGACY_AGE_S:
+                shutil.rmtree(folder, ignore_errors=True)
+                gone.append(folder)
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            gone.append(folder)
+    return gone
 
 
 def ffmpeg_exe() -> str:
@@ -50,9 +89,21 @@ class MediaCache:
 
     def __init__(self, mem: lifelog.Memory, root: str | Path | None = None):
         self.mem = mem
-        self.root = Path(root or tempfile.mkdtemp(prefix="lifelog-ui-")).resolve()
+        # a folder of our own in the system's temp dir holds linked copies of private media: it goes
+        # when the app stops (`close`), and one left by a killed app goes at the next start
+        self.owned = root is None
+        if self.owned:
+            sweep_stale()
+        self.root = Path(root or tempfile.mkdtemp(prefix=STAGING_PREFIX)).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
+        if self.owned:
+            (self.root / PID_FILE).write_text(str(os.getpid()))
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Remove the staging folder, when this cache made it (a folder the caller gave stays)."""
+        if self.owned:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def _link(self, src: Path, dest: Path) -> Path:
         if dest.is_file():
