@@ -20,9 +20,9 @@ lexicon:
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[test]'
-	$(VENV)/bin/pip install -q --no-deps $(NODEPS)
+	$(VENV)/bin/pip install -qq --upgrade pip
+	$(VENV)/bin/pip install -qq -e '.[test]'
+	$(VENV)/bin/pip install -qq --no-deps $(NODEPS)
 	@touch $@
 
 # the browser tests drive Debian's Chromium (Playwright cannot download its own browser here)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -32,7 +33,11 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import lancedb
+# lance's Rust log: a hybrid query cannot name `_distance`/`_score` in its columns, and lance then
+# warns on every query that it will stop adding them (the other queries here name them)
+os.environ.setdefault("LANCEDB_LOG", "error")  # lancedb's Rust logger (LANCE_LOG does not reach it)
+
+import lancedb  # noqa: E402
 import numpy as np
 import pyarrow as pa
 
@@ -258,7 +263,7 @@ def main() -> None:
         if where:
             q = q.where(where, prefilter=True)
         q = indexes.apply_plan(q, plan)
-        ids = q.select(["episode_id"]).limit(10).to_arrow()["episode_id"].to_pylist()
+        ids = q.select(["episode_id", "_distance"]).limit(10).to_arrow()["episode_id"].to_pylist()
         return [int(s[1:]) for s in ids]
 
     def planned_query(v: np.ndarray, where: str | None) -> tuple[list[int], str]:
@@ -325,7 +330,7 @@ def main() -> None:
     fts_t, fts_hits = [], []
     for w in words:
         t = time.perf_counter()
-        hits = table.search(w, query_type="fts").select(["episode_id"]).limit(10).to_arrow()
+        hits = table.search(w, query_type="fts").select(["episode_id", "_score"]).limit(10).to_arrow()
         fts_t.append(time.perf_counter() - t)
         fts_hits.append(hits.num_rows)
     result["fts"] = {**pct(fts_t), "mean_hits": float(np.mean(fts_hits))}

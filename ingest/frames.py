@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 import cv2
 import numpy as np
 
+from ingest import quiet
 from ingest.describe import FrameInfo
 from ingest.errors import IngestError
 from ingest.options import clean_text, path_text
@@ -137,6 +138,8 @@ class FrameReader:
         try:
             _torch_before_decord()
             import decord
+
+            quiet.install()  # decord's "Failed to skip frames effectively" lines are chatter: drop them
 
             self._vr = decord.VideoReader(self.name, ctx=decord.cpu(0), num_threads=threads)
             self.fps = float(self._vr.get_avg_fps()) or 25.0

@@ -265,8 +265,8 @@ def vector_query(
         q = table.search(vector, vector_column_name=column).distance_type(distance_type)
         if where:
             q = q.where(where, prefilter=prefilter)
-        if columns:
-            q = q.select(columns)
+        if columns:  # with the distance named: lance warns on every query that leaves it implicit
+            q = q.select([*columns, *(["_distance"] if "_distance" not in columns else [])])
         knobs = dict(plan, nprobes=plan["nprobes"] * nprobes_factor) if "nprobes" in plan else plan
         return apply_plan(q, knobs).limit(k).to_list()
 

@@ -11,8 +11,13 @@ Nothing here loads weights at import time.
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 from pathlib import Path
+
+# weights load from local files in well under a second: a "Loading weights 0/103" bar per model is
+# chatter (read by huggingface_hub and transformers when they are first imported)
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 from models.registry import (
     PROFILE_SPECS,
