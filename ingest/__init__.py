@@ -3,7 +3,8 @@
 Imports point one way: a module imports only modules of lower layers (LAYERS below), never one of
 its own layer or above, also not inside a function or under TYPE_CHECKING. Lowest first:
 
-    errors, options, places    the standard library only: the error, the settings and clock, place names, distance
+    errors, options, places, quiet    the standard library only: the error, the settings and clock, place
+                               names, distance; the filter on decord's stderr chatter
     records, hashing, times    what ingestion produces; content and perceptual hashes; capture times
                                checked before they are believed (imports only the layer below)
     probe, describe            what a file is before decoding; the picture models (tags, OCR, faces, vectors)
@@ -17,7 +18,7 @@ This package imports nothing at import time: import the module you need.
 """
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "options", "places"),
+    ("errors", "options", "places", "quiet"),
     ("records", "hashing", "times"),
     ("probe", "describe"),
     ("speech", "frames", "visual"),
