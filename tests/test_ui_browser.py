@@ -380,9 +380,11 @@ def test_nothing_leaves_and_foreign_hosts_are_refused(app) -> None:
 @pytest.mark.parametrize("width", [1400, 900])
 def test_screenshots_of_every_tab(app, browser, width: int) -> None:
     """Every tab at a laptop's width and a narrow window's, for a person to look at; nothing may
-    overflow the window sideways."""
+    overflow the window sideways, and nothing is fetched from off this machine."""
     _, url, _ = app
     pg = browser.new_page(viewport={"width": width, "height": 1000})
+    elsewhere: list[str] = []  # nothing the page loads may come from off this machine (fonts, scripts)
+    pg.on("request", lambda r: None if r.url.startswith((url, "data:", "blob:")) else elsewhere.append(r.url))
     try:
         pg.goto(url)
         pg.wait_for_selector("#ll-question textarea", timeout=60_000)
@@ -410,5 +412,6 @@ def test_screenshots_of_every_tab(app, browser, width: int) -> None:
             pg.wait_for_timeout(500)
             assert pg.evaluate("() => document.documentElement.scrollWidth") <= width + 1, name
             pg.screenshot(path=str(ARTIFACTS / f"{name.lower()}-{width}.png"), full_page=True)
+        assert elsewhere == []
     finally:
         pg.close()
