@@ -361,3 +361,48 @@ def test_people_tab_names_a_face_and_the_answer_uses_it(tmp_path: Path) -> None:
     assert [Path(h.path).name for h in hits] == ["IMG_20250614_152045.jpg"]
     msg, hits, _, _ = search(ctx, "football helmet", None, None, [], "", "segment", None, "Bob")
     assert hits == []
+
+
+def test_evidence_words_say_each_thing_once_in_the_capture_zone() -> None:
+    from datetime import timezone as tz
+
+    from ui.views import filters_words, people_named, snippet, when
+
+    text = "0:00-0:10 coffeepot, water jug\nVideo: coffeepot, water jug\nTags: coffeepot, water jug\nPlace: Lisbon"
+    assert snippet(text, "0:00-0:10 coffeepot, water jug", "Lisbon") == "Video: coffeepot, water jug"
+    assert snippet("Photo: cat; 1 person\nText: CAFE AURORA\nTags: cat") == "Photo: cat; 1 person\nText: CAFE AURORA"
+    t = datetime(2025, 6, 14, 7, 12, tzinfo=tz.utc)
+    here = int(t.astimezone().utcoffset().total_seconds() // 60)
+    shown = when(t, 60)
+    assert shown.startswith("Sat 14 Jun 2025, 08:12") and (("UTC+1" in shown) == (here != 60))
+    assert when(t, here) == t.astimezone().strftime("%a %d %b %Y, %H:%M")  # the machine's own zone: no suffix
+    assert when(t, -330).endswith("UTC-5:30")
+    assert when(t, 60, time_source="file").startswith("file date ") and "not capture time" in when(t, None, time_source="file")
+    assert people_named("Photo: helmet; 1 person", ["Eileen"]) == "Photo: helmet; Eileen"
+    assert people_named("Photo: helmet; 2 people", ["Eileen", "unnamed person 3f9a2c"]) == "Photo: helmet; Eileen and 1 more"
+    assert people_named("Photo: helmet; 1 person", ["unnamed person 3f9a2c"]) == "Photo: helmet; 1 person"
+    f = lifelog.Filters(local_start=datetime(2025, 6, 1), local_end=datetime(2025, 7, 1), kinds=("photo",), place="Lisbon")
+    assert filters_words(f) == "from Sun 01 Jun 2025 to Mon 30 Jun 2025 (days where captured) \u00b7 photos \u00b7 in Lisbon"
+    assert filters_words(lifelog.Filters()) == ""
+
+
+def test_answer_labels_do_not_repeat_the_title_time() -> None:
+    from lifelog.labels import TITLE_PREFIX
+
+    assert TITLE_PREFIX.sub("", "Photo 2015-04-10 20:12: picket fence, pot") == "picket fence, pot"
+    assert TITLE_PREFIX.sub("", "0:00-0:10 coffeepot, water jug") == "coffeepot, water jug"
+    assert TITLE_PREFIX.sub("", "Video 0:01: pot, bathtub") == "pot, bathtub"
+    assert TITLE_PREFIX.sub("", "Recording 0:13") == "Recording 0:13"
+
+
+def test_search_dates_as_words(ctx) -> None:
+    from ui.tabs.search import parse_day
+
+    now = datetime(2026, 12, 2, 12, 0).astimezone()
+    assert parse_day("2025-06-14") == datetime(2025, 6, 14) and parse_day("2025-06-14", end=True) == datetime(2025, 6, 15)
+    assert parse_day("June 2025", now=now) == datetime(2025, 6, 1)
+    assert parse_day("June 2025", end=True, now=now) == datetime(2025, 7, 1)
+    assert parse_day("last April", now=now) == datetime(2026, 4, 1)
+    for bad in ("Junember", "yesterday-ish", "31 February 2025"):
+        with pytest.raises(gr.Error):
+            parse_day(bad, now=now)
