@@ -320,7 +320,8 @@ def person_caption(p: Any, last_seen: str = "") -> str:
     """The lines over a face: who, then how often and when last seen (a person from `Memory.people`;
     `last_seen` as lived where the picture was taken)."""
     n = f"{p.n_faces} face{'s' * (p.n_faces != 1)}"
-    last = f"last seen {last_seen}" if last_seen and last_seen != "unknown" else "never dated"
+    last = (f"last seen {last_seen}" if last_seen and last_seen != "unknown" and not last_seen.startswith("file date")
+            else "no capture time" if last_seen.startswith("file date") else "never dated")
     return f"{p.label}\n{n}{SEP}{last}"
 
 

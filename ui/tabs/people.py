@@ -46,7 +46,10 @@ def _seen(items: Sequence[Evidence]) -> tuple[str, str]:
     """First and last seen, as lived where the pictures were taken (items newest first)."""
     dated = [e for e in items if e.time and not e.file_dated]
     if not dated:
-        return "unknown", "unknown"
+        copied = [e for e in items if e.time]
+        # only in files without a capture time: say so, with the copy date, rather than "unknown"
+        return ("unknown", "unknown") if not copied else (when(copied[-1].time, time_source="file"),
+                                                           when(copied[0].time, time_source="file"))
     return (when(dated[-1].time, dated[-1].utc_offset_min), when(dated[0].time, dated[0].utc_offset_min))
 
 
