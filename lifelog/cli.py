@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import argparse
 import errno
-import json
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from lifelog.cli_eval import add_eval_commands
 from lifelog.cli_forget import add_forget_command
-from lifelog.memory import Memory
-from lifelog.schema import Answer, Filters, Hit
+from lifelog.cli_query import cmd_ask, cmd_search, cmd_status, print_answer, via_service
 from lifelog.settings import default_home, load_settings
+
+if TYPE_CHECKING:
+    from lifelog.memory import Memory
 
 SAMPLE_MEDIA = Path(__file__).resolve().parents[1] / "sample_media"
 DEMO_QUESTIONS = (
@@ -26,44 +26,6 @@ DEMO_QUESTIONS = (
     "When was I last at the beach?",
     "Did I see a giraffe at the zoo?",
 )
-
-
-def _fmt_time(ts: datetime | None) -> str:
-    """A time as its own zone shows it (local times keep the camera's offset)."""
-    return ts.strftime("%Y-%m-%d %H:%M %z") if ts else "-"
-
-
-def _fmt_span(a: float, b: float) -> str:
-    def mmss(s: float) -> str:
-        return f"{int(s // 60):02d}:{s % 60:04.1f}"
-
-    return f"{mmss(a)}-{mmss(b)}"
-
-
-def print_hits(hits: list[Hit]) -> None:
-    if not hits:
-        print("Nothing relevant in memory.")
-        return
-    for i, h in enumerate(hits, 1):
-        print(f"{i:2d}. [{h.score:.2f}] {h.kind:5s} {_fmt_time(h.local_start)}  {h.title[:70]}")
-        print(f"    {h.path}  @ {_fmt_span(h.offset_start, h.offset_end)}" + (f"  ({h.place})" if h.place else ""))
-
-
-def print_answer(answer: Answer, explain: bool = False) -> None:
-    print(answer.text)
-    if answer.citations:
-        print("Evidence:")
-        for c in answer.citations:
-            place = f", {c.place}" if c.place else ""
-            score = f", score {c.score:.2f}" if c.score else ""  # found by filters or semantic memory: no score
-            print(f"  - {c.path}  @ {_fmt_span(c.start_s, c.end_s)}  ({_fmt_time(c.local_time)}{place}{score})")
-            if c.snippet:
-                print(f"    \u201c{c.snippet[:160]}\u201d")
-    if explain:
-        print(f"How it was found ({answer.agent} agent, {answer.seconds * 1000:.0f} ms):")
-        for s in answer.steps:
-            hits = ", ".join(f"{t[:30]}={sc:.2f}" for t, sc in s.hits[:3]) or "no hits"
-            print(f"  round {s.round}: {s.memory}/{s.scale} q={s.query!r} filters[{s.filters}] -> {hits}; {s.decision}")
 
 
 class Progress:
@@ -104,49 +66,6 @@ def cmd_ingest(mem: Memory, args: argparse.Namespace) -> int:
     print_report(report)
     if getattr(mem, "last_budget", None) and mem.last_budget.dropped:
         print(mem.last_budget.summary(mem.settings.home))
-    return 0
-
-
-def _filters(args: argparse.Namespace) -> Filters:
-    start = datetime.fromisoformat(args.after).astimezone() if args.after else None
-    end = datetime.fromisoformat(args.before).astimezone() if args.before else None
-    return Filters(start=start, end=end, kinds=tuple(args.kind or ()), place=args.place or "")
-
-
-def cmd_search(mem: Memory, args: argparse.Namespace) -> int:
-    scale = None if args.scale == "any" else args.scale
-    kwargs = {"min_score": None} if args.all else {}
-    hits = mem.search(" ".join(args.text), filters=_filters(args), scale=scale, limit=args.limit, **kwargs)
-    if args.json:
-        print(json.dumps([h.__dict__ for h in hits], default=str, indent=1))
-    else:
-        print_hits(hits)
-    return 0
-
-
-def cmd_ask(mem: Memory, args: argparse.Namespace) -> int:
-    answer = mem.ask(" ".join(args.question), agent=args.agent)
-    if args.json:
-        print(json.dumps(answer, default=lambda o: o.__dict__ if hasattr(o, "__dict__") else str(o), indent=1))
-    else:
-        print_answer(answer, explain=args.explain)
-    return 0
-
-
-def cmd_status(mem: Memory, args: argparse.Namespace) -> int:
-    s = mem.status()
-    print(f"Library: {s.home}  (profile {s.profile})")
-    media = ", ".join(f"{n} {k}" for k, n in sorted(s.media_by_kind.items())) or "nothing yet"
-    print(f"Media: {media}; {s.media_hours:.2f} h of video and audio; {s.failed} failed")
-    print("Episodes: " + (", ".join(f"{n} {k}" for k, n in s.episodes_by_scale.items()) or "none"))
-    print(f"Time span: {_fmt_time(s.first)} .. {_fmt_time(s.last)}")
-    print("Disk: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in s.disk_bytes.items()))
-    print(mem.budget_status().line())
-    for line in s.stale_columns:
-        print(f"Needs `lifelog reindex`: {line}")
-    if args.failures:
-        for path, reason in mem.failures():
-            print(f"  FAILED {path}: {reason}")
     return 0
 
 
@@ -243,9 +162,12 @@ def cmd_ui(mem: Memory, args: argparse.Namespace) -> int:
     apps = entry_points(group="lifelog.apps", name="ui")
     if not apps:
         raise RuntimeError("the app is not installed: run `make setup` (or `pip install -e .`) in the project folder")
-    launch = next(iter(apps)).load()
     host = args.host or mem.settings.host
     try:
+        from lifelog.webserve import check_exposure
+
+        check_exposure(host, args.auth)  # before the app loads: a refusal should not wait for gradio
+        launch = next(iter(apps)).load()
         served = launch(mem, host=host, port=mem.settings.port, open_browser=not args.no_browser, auth=args.auth,
                         prevent_thread_lock=True)
     except PermissionError as e:
@@ -254,6 +176,30 @@ def cmd_ui(mem: Memory, args: argparse.Namespace) -> int:
     address = served.url + (f"/?token={served.token}" if served.token else "")
     print(f"Lifelog is running at {address}  (library {mem.settings.home}; Ctrl-C to stop)", flush=True)
     served.wait()
+    return 0
+
+
+def cmd_serve(mem: Memory, args: argparse.Namespace) -> int:
+    from lifelog import service
+
+    host = args.host or "127.0.0.1"
+    try:
+        served = service.start(mem, host=host, port=args.service_port, auth=args.auth)
+    except PermissionError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    service.warm(mem)
+    print(f"Lifelog service at {served.url}/api/  (library {mem.settings.home}; API docs at {served.url}/api/docs)\n"
+          f"Token for programs: {mem.settings.home / 'api-token'} (send it as Authorization: Bearer ...). "
+          "The CLI uses this service while it runs. Ctrl-C to stop.", flush=True)
+    served.wait()
+    return 0
+
+
+def cmd_mcp(mem: Memory, args: argparse.Namespace) -> int:
+    from lifelog import mcp_server
+
+    mcp_server.run(mem, allow_writes=args.allow_writes)
     return 0
 
 
@@ -295,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=10)
     s.add_argument("--all", action="store_true", help="no relevance cut-off: show the nearest even if unrelated")
     s.add_argument("--json", action="store_true")
+
+    s.add_argument("--local", action="store_true", help="work in this process even if a service is running")
     s.set_defaults(func=cmd_search)
 
     s = sub.add_parser("ask", help="ask a question; the answer cites its evidence")
@@ -302,10 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--agent", choices=("adaptive", "flat"), help="retrieval agent (default adaptive)")
     s.add_argument("--explain", action="store_true", help="show the agent's steps")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--local", action="store_true", help="work in this process even if a service is running")
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("status", help="what is in memory: counts, time span, disk use")
     s.add_argument("--failures", action="store_true", help="list files that failed, with reasons")
+    s.add_argument("--local", action="store_true", help="work in this process even if a service is running")
     s.set_defaults(func=cmd_status)
 
     s = sub.add_parser("models", help="list the models per profile, or pull the full ones")
@@ -342,6 +292,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-browser", action="store_true")
     s.set_defaults(func=cmd_ui)
 
+    s = sub.add_parser("serve", help="keep the library open as a local service (HTTP API; the CLI uses it)")
+    s.add_argument("--port", dest="service_port", type=int, default=7861, help="port (default 7861; 0: any free one)")
+    s.add_argument("--host", help="address to serve on (default 127.0.0.1); any other needs --auth")
+    s.add_argument("--auth", action="store_true", help="allow a non-loopback --host (the API always needs "
+                                                       "the token in <home>/api-token)")
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("mcp", help="serve the library to an AI agent over MCP (stdio); read-only by default")
+    s.add_argument("--allow-writes", action="store_true", help="also offer the ingest and forget tools")
+    s.set_defaults(func=cmd_mcp)
+
     s = sub.add_parser("demo", help="ingest the bundled sample day and answer questions about it")
     s.add_argument("questions", nargs="*", help="questions to ask instead of the built-in ones")
     s.set_defaults(func=cmd_demo)
@@ -359,6 +320,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(overrides)
         if args.command == "models" and args.action == "pull" and not args.profile:
             parser.error("which profile? e.g. `lifelog models pull full`")
+        done = via_service(settings, args)
+        if done is not None:
+            return done
+        from lifelog.memory import Memory
+
         return args.func(Memory(settings), args)
     except KeyboardInterrupt:
         print("\ninterrupted: files already written are kept; run the same command again to continue", file=sys.stderr)

@@ -7,9 +7,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lifelog.memory import Memory
+if TYPE_CHECKING:
+    from lifelog.memory import Memory
 
 
 def add_eval_commands(sub: Any) -> None:

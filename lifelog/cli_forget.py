@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from lifelog.forget import ForgetReport, parse_when, pending
-from lifelog.memory import Memory
+if TYPE_CHECKING:
+    from lifelog.forget import ForgetReport
+    from lifelog.memory import Memory
 
 
 def add_forget_command(sub: Any) -> None:
@@ -41,6 +42,8 @@ def print_forget(r: ForgetReport) -> None:
 
 
 def cmd_forget(mem: Memory, args: argparse.Namespace) -> int:
+    from lifelog.forget import parse_when, pending
+
     if not (args.paths or args.start or args.end or args.person):
         print("usage: lifelog forget PATH... | --from DATE --to DATE | --person REF  [--yes]", file=sys.stderr)
         return 2

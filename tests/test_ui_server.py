@@ -18,7 +18,7 @@ import pytest
 
 import lifelog
 from ui.media import PID_FILE, STAGING_PREFIX, sweep_stale
-from ui.server import allowed_hosts, check_exposure
+from lifelog.webserve import Guard, allowed_hosts, check_exposure, lan_address
 
 
 def free_port() -> int:
@@ -58,6 +58,33 @@ def served(home: Path):
     app.close()
 
 
+def test_beyond_loopback_needs_a_token(home: Path) -> None:
+    with pytest.raises(PermissionError, match="--auth"):
+        check_exposure("0.0.0.0", auth=False)
+    check_exposure("0.0.0.0", auth=True)
+    check_exposure("127.0.0.1", auth=False)
+    check_exposure("::1", auth=False)
+    done = subprocess.run([str(Path(sys.executable).with_name("lifelog")), "--home", str(home), "--profile", "tiny", "ui",
+                           "--host", "0.0.0.0", "--no-browser"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--auth" in done.stderr, done.stderr
+    hosts = allowed_hosts("127.0.0.1", 7861)
+    assert {"127.0.0.1:7861", "localhost:7861", "[::1]:7861"} <= hosts and "evil.example:7861" not in hosts
+
+
+def test_on_all_interfaces_any_of_its_addresses_but_no_other_name() -> None:
+    """Served on 0.0.0.0, the app answers at whichever of this machine's addresses a browser on the
+    network used; a name it does not carry (DNS rebinding) is refused, addresses included in Origin."""
+    guard = Guard(None, allowed_hosts("0.0.0.0", 7861), "t", any_ip_port=7861)
+    for ok in ("192.168.1.5:7861", "[fe80::1]:7861", "127.0.0.1:7861", f"{socket.gethostname()}:7861"):
+        assert guard.host_ok(ok) and guard.origin_ok(f"http://{ok}"), ok
+    for bad in ("evil.example:7861", "192.168.1.5:7862", "192.168.1.5", "fe80::1:7861", "192.168.1.5.evil.example:7861"):
+        assert not guard.host_ok(bad) and not guard.origin_ok(f"http://{bad}"), bad
+    assert not guard.origin_ok("null") and not guard.origin_ok("http://localhost:3000")
+    loopback = Guard(None, allowed_hosts("127.0.0.1", 7861))
+    assert not loopback.host_ok("192.168.1.5:7861") and loopback.host_ok("LOCALHOST:7861")
+    assert lan_address()
+
+
 def test_own_host_works_and_a_foreign_host_gets_nothing(served) -> None:
     port = served.url.rsplit(":", 1)[1]
     for path in ("/", "/config", "/gradio_api/info"):
@@ -83,19 +110,6 @@ def test_a_foreign_origin_cannot_call_the_api(served) -> None:
     status, _, _ = request(served.url + "/gradio_api/queue/join", data=body,
                            headers={"Origin": "http://localhost:3000", "Content-Type": "application/json"})
     assert status == 403
-
-
-def test_beyond_loopback_needs_a_token(home: Path) -> None:
-    with pytest.raises(PermissionError, match="--auth"):
-        check_exposure("0.0.0.0", auth=False)
-    check_exposure("0.0.0.0", auth=True)
-    check_exposure("127.0.0.1", auth=False)
-    check_exposure("::1", auth=False)
-    done = subprocess.run([str(Path(sys.executable).with_name("lifelog")), "--home", str(home), "--profile", "tiny", "ui",
-                           "--host", "0.0.0.0", "--no-browser"], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2 and "--auth" in done.stderr, done.stderr
-    hosts = allowed_hosts("127.0.0.1", 7861)
-    assert {"127.0.0.1:7861", "localhost:7861", "[::1]:7861"} <= hosts and "evil.example:7861" not in hosts
 
 
 def test_the_token(tmp_path: Path) -> None:

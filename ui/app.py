@@ -20,8 +20,9 @@ from typing import Any
 import gradio as gr
 
 import lifelog
+from lifelog import client, service
+from lifelog.webserve import Served, api_token, check_exposure, is_loopback, serve, ui_token
 from ui.context import Context, make_context
-from ui.server import Served, check_exposure, is_loopback, serve, ui_token
 from ui.style import CSS, THEME
 from ui.tabs import ask, library, models, people, search, timeline
 
@@ -62,7 +63,10 @@ def _warm_status(ctx: Context) -> tuple[str, gr.Timer]:
 def launch(mem: lifelog.Memory, host: str = "127.0.0.1", port: int = 7860, open_browser: bool = True,
            *, auth: bool = False, prevent_thread_lock: bool = False, **kw: Any) -> Served:
     """Serve the app on `host:port` behind the Host/Origin guard (and the token, with `auth` or any
-    host but loopback: see `ui.server`). Only the staged copies of library media can be fetched.
+    host but loopback: see `lifelog.webserve`). Only the staged copies of library media can be fetched.
+
+    The same server answers the HTTP API under `/api/` (lifelog/service.py), with the app's
+    memory and ingestion job, and announces itself, so the CLI sends its questions here while it runs.
 
     Returns the running app (`.url`, `.token`, `.close()`). With `prevent_thread_lock` it returns at
     once (tests, scripts); without, it blocks until Ctrl-C. Either way stopping it removes the
@@ -74,17 +78,29 @@ def launch(mem: lifelog.Memory, host: str = "127.0.0.1", port: int = 7860, open_
     token = ui_token(mem.settings.home) if auth or not is_loopback(host) else None
     demo = build_app(mem)
     ctx: Context = demo.lifelog_context
-    demo.queue(default_concurrency_limit=4)
-    app = gr.mount_gradio_app(
-        fastapi.FastAPI(openapi_url=None, docs_url=None, redoc_url=None), demo, path="/", server_name=host,
-        server_port=port, theme=THEME, css=CSS, show_error=True, footer_links=["settings"],
-        # the staging folder is the only place outside gradio's own cache it may serve
-        allowed_paths=[str(ctx.media.root)], **kw)
+    try:
+        demo.queue(default_concurrency_limit=4)
+        # the API first: gradio, mounted at "/", would take every path
+        server = fastapi.FastAPI(title="Lifelog", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+        server.include_router(service.router(mem, ctx.ingestor))
+        app = gr.mount_gradio_app(
+            server, demo, path="/", server_name=host,
+            server_port=port, theme=THEME, css=CSS, show_error=True, footer_links=["settings"],
+            # server-side rendering would answer from a node server of its own, outside the guard
+            ssr_mode=False,
+            # the staging folder is the only place outside gradio's own cache it may serve
+            allowed_paths=[str(ctx.media.root)], **kw)
+        home = mem.settings.home
 
-    def cleanup() -> None:
+        def close() -> None:
+            client.withdraw(home)
+            ctx.media.close()
+
+        served = serve(app, demo, host, port, token=token, on_close=close, api_token=api_token(home))
+        service.announce(mem, served, host)
+    except BaseException:  # the port in use, Ctrl-C while starting: the staged copies go all the same
         ctx.media.close()
-
-    served = serve(app, demo, host, port, token=token, on_close=cleanup)
+        raise
     atexit.register(served.close)  # an interpreter that exits without close() still removes the staged copies
     if open_browser:
         webbrowser.open(served.url + (f"/?token={token}" if token else "/"))

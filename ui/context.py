@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import lifelog
-from ui.jobs import Ingestor
+from lifelog.jobs import Ingestor
 from ui.media import MediaCache
 from ui.warm import Warmup
 

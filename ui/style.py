@@ -70,7 +70,8 @@ audio.ll-player {background: transparent; max-height: 60px;}
 #ll-models table {width: 100%; table-layout: auto;}
 #ll-models td, #ll-models th {word-break: normal !important; overflow-wrap: normal !important; hyphens: none;}
 #ll-models td:nth-child(4), #ll-models th:nth-child(4) {white-space: nowrap;}
-#ll-models td:nth-child(2) code {overflow-wrap: anywhere;}
+/* a model's name breaks after its hyphens only ("composite-" / "caption", not "compos ite-captio n") */
+#ll-models td:nth-child(2) code {overflow-wrap: normal; word-break: normal; white-space: normal;}
 """
 
 # the machine's own fonts: the theme's default (Google Fonts) would be fetched from the network on

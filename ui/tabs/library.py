@@ -1,5 +1,5 @@
 """The Library tab: add a folder or drop files, watch ingestion's progress, see what is in memory
-and which files failed. Ingestion runs in the background (`ui.jobs`); a timer polls it.
+and which files failed. Ingestion runs in the background (`lifelog.jobs`); a timer polls it.
 """
 
 from __future__ import annotations

@@ -3,8 +3,7 @@ the results as a scored gallery with a viewer."""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -12,8 +11,9 @@ from typing import Any
 import gradio as gr
 
 import lifelog
+from lifelog import api
 from lifelog.question import time_filters
-from lifelog.timeparse import BadDate, TimeRange, parse_time
+from lifelog.timeparse import TimeRange
 from ui.context import Context
 from ui.errors import InputError, shown
 from ui.evidence import GalleryItem, gallery, gallery_beside_viewer, open_selected
@@ -35,31 +35,17 @@ SCALES = [("Moments", "segment"), ("Events", "event"), ("Sessions", "session"), 
 def parse_day(value: Any, *, end: bool = False, now: datetime | None = None) -> datetime | None:
     """A date box's value as a local (wall-clock) time: a picked date, an ISO date or time, or the
     words a question would use ("June 2025", "last April", "yesterday"); the end of a span is the end
-    of the day or month it names. None for an empty box; InputError for words that are no date."""
+    of the day or month it names (`lifelog.api.parse_day`). None for an empty box; InputError for
+    words that are no date."""
     if value in (None, ""):
         return None
     if isinstance(value, (int, float)):
         return datetime.fromtimestamp(float(value))
-    text = str(value).strip()
     try:
-        t = datetime.fromisoformat(text)
-        if end and len(text) <= 10:
-            t += timedelta(days=1)
-        return t.astimezone().replace(tzinfo=None) if t.tzinfo else t
-    except ValueError:
-        pass
-    now = now or datetime.now().astimezone()
-    try:
-        span = parse_time(text, now) or parse_time(f"in {text}", now)
-    except BadDate as e:
-        raise InputError(f"{e}: pick a date with the calendar button or type one, e.g. 2025-06-14") from e
-    # the whole box must be the date ("yesterday-ish" is not "yesterday")
-    if span is not None and set(re.findall(r"[\w/.-]+", text.lower())) - set(re.findall(r"[\w/.-]+", span.phrase)):
-        span = None
-    if span is None or span.hours:
-        raise InputError(f"\u201c{text}\u201d is not a date: pick one with the calendar button, or type e.g. "
-                         "2025-06-14, June 2025 or last April")
-    return (span.end if end else span.start).replace(tzinfo=None)
+        return api.parse_day(str(value), now or datetime.now().astimezone(), end=end)
+    except api.BadRequest as e:
+        raise InputError(f"{e}: pick one with the calendar button, or type e.g. 2025-06-14, June 2025 or "
+                         "last April") from e
 
 
 def can_search_by_image(mem: lifelog.Memory) -> bool:

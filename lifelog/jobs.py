@@ -1,18 +1,21 @@
 """Ingestion in a background thread, so the app answers questions while files are read.
 
-One job runs at a time per app. The thread only writes the job's fields; the page polls them
-with a timer (`gr.Timer`), so no event handler ever blocks on ingestion.
+One job runs at a time per process (the app and the HTTP API share it). The thread only writes the
+job's fields; the page polls them with a timer (`gr.Timer`) and API clients with
+`GET /api/jobs/{id}`, so no request ever blocks on ingestion.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import lifelog
+from lifelog.api import ingest_report
+from lifelog.memory import Memory
 
 
 @dataclass
@@ -24,6 +27,7 @@ class IngestJob:
     report: Any = None  # the BatchReport once done
     error: str = ""  # why the whole batch stopped, for the user
     stop: threading.Event = field(default_factory=threading.Event)
+    job_id: str = field(default_factory=lambda: secrets.token_hex(6))
 
     @property
     def running(self) -> bool:
@@ -32,11 +36,27 @@ class IngestJob:
     def update(self, progress: Any) -> None:
         self.progress = progress
 
+    def as_json(self) -> dict[str, Any]:
+        """Where the job stands: files done of all, media hours, rate, ETA; then the report or the error."""
+        p, r = self.progress, self.report
+        out: dict[str, Any] = {
+            "job_id": self.job_id, "paths": [str(x) for x in self.paths], "running": self.running,
+            "started": self.started, "finished": self.finished, "error": self.error, "stopped": self.stop.is_set(),
+        }
+        if p is not None:
+            out["progress"] = {"files_done": p.files_done, "files_total": p.files_total,
+                               "media_hours_done": round(p.media_seconds_done / 3600, 4),
+                               "rate": round(p.rate, 3), "eta_s": round(p.eta_s, 1) if p.eta_s else None,
+                               "current": str(p.current or "")}
+        if r is not None:
+            out["report"] = ingest_report(r)
+        return out
+
 
 class Ingestor:
     """Starts ingestion jobs on a memory and keeps the latest one for the page to poll."""
 
-    def __init__(self, mem: lifelog.Memory):
+    def __init__(self, mem: Memory):
         self.mem = mem
         self.job: IngestJob | None = None
         self._lock = threading.Lock()
