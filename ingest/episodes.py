@@ -8,6 +8,7 @@ session; a coarser episode is summarised from its children, and every episode ge
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Sequence
@@ -91,9 +92,17 @@ def summarise(parent: EpisodeRecord, children: Sequence[EpisodeRecord]) -> Episo
     return parent
 
 
+# a photo title's capture time ("Photo 2025-06-14 08:12: "): times are filters, not words to match
+TITLE_TIME = re.compile(r"^Photo \d{4}-\d{2}-\d{2}(?: \d{1,2}:\d{2})?:?\s*")
+
+
 def episode_text(e: EpisodeRecord) -> str:
-    """Every signal of an episode as one text: what full-text search and the text vector see."""
-    parts = [e.title, e.caption]
+    """Every signal of an episode as one text: what full-text search and the text vector see.
+
+    The title's time is left out: its digits would pull the vector towards other numbers (a file
+    dated by the day it was copied would match "a cup of coffee" better on some days than others),
+    and a question's time is matched as a time, on the episode's own fields."""
+    parts = [TITLE_TIME.sub("", e.title), e.caption]
     if e.transcript and e.transcript not in e.caption:
         parts.append(f"Said: {e.transcript}")
     if e.ocr:

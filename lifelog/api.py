@@ -99,7 +99,7 @@ def search(mem: Memory, text: str, *, after: str = "", before: str = "", kinds: 
         raise BadRequest("limit must be between 1 and 500")
     filters = filters_of(mem, after=after, before=before, kinds=kinds, place=place, people=people, now=now)
     kw: dict[str, Any] = {"min_score": None} if everything else {}
-    hits = mem.search(text, filters=filters, scale=None if scale == "any" else scale, limit=limit, **kw)
+    hits = mem.search(text, filters=filters, scale=None if scale == "any" else scale, limit=limit, classes=True, **kw)
     return [wire.hit(h, media_url=media_url(h.media_id)) for h in hits]
 
 

@@ -11,6 +11,7 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ingest.options import local_time
 from lifelog import client, wire
 from lifelog.schema import Answer, Hit, Status
 from lifelog.settings import Settings
@@ -114,7 +115,11 @@ def show_status(s: Status, budget_line: str) -> None:
     media = ", ".join(f"{n} {k}" for k, n in sorted(s.media_by_kind.items())) or "nothing yet"
     print(f"Media: {media}; {s.media_hours:.2f} h of video and audio; {s.failed} failed")
     print("Episodes: " + (", ".join(f"{n} {k}" for k, n in s.episodes_by_scale.items()) or "none"))
-    print(f"Time span: {_fmt_time(s.first)} .. {_fmt_time(s.last)}")
+    extra = s.extra or {}
+    first, last = (local_time(t, extra.get(k)) if t else None
+                   for t, k in ((s.first, "first_offset_min"), (s.last, "last_offset_min")))
+    print(f"Time span: {_fmt_time(first)} .. {_fmt_time(last)}"
+          + (f" (and {extra['file_dated']} files dated only by when they were copied)" if extra.get("file_dated") else ""))
     print("Disk: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in s.disk_bytes.items()))
     print(budget_line)
     for line in s.stale_columns:

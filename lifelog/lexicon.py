@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 _LOCK = threading.Lock()
+CLASS_TAGS = 12  # tags of one class searched at most ("animals" in a zoo's worth of photos)
 # hypernyms that are too broad to tell anything apart ("entity", "object", "whole")
 TOO_BROAD = {"entity", "physical_entity", "object", "physical_object", "whole", "unit", "abstraction", "matter",
              "artifact", "artefact", "instrumentality", "instrumentation", "thing", "causal_agent", "cause",

@@ -15,8 +15,10 @@ and splitting it would scatter the public API over several classes.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -196,13 +198,17 @@ class Memory:
         return self.model("text_embed").embed([text], kind="query")[0]
 
     def search(self, text: str, *, filters: Filters | None = None, scale: str | None = "segment",
-               limit: int | None = None, min_score: float | None | str = DEFAULT) -> list[Hit]:
+               limit: int | None = None, min_score: float | None | str = DEFAULT, classes: bool = False) -> list[Hit]:
         """Hybrid search (text vectors + full-text) at one time scale, best first.
 
         Hits scoring under `min_score` (default: `Settings.min_score`) are dropped: a search for
         something that is not in memory returns nothing rather than the nearest unrelated episode.
-        Pass min_score=None for raw ranking.
+        Pass min_score=None for raw ranking. With `classes`, an episode tagged with a kind of a thing
+        the words name ("coffee" finds the "espresso", "animals" the "Egyptian cat": WordNet, as the
+        agent reads them) counts as a match at the cut-off even where the vectors are far apart.
         """
+        if classes:
+            return self._search_with_classes(text, filters=filters, scale=scale, limit=limit, min_score=min_score)
         self._check_columns()
         if min_score == DEFAULT:
             min_score = self.settings.min_score
@@ -218,6 +224,26 @@ class Memory:
         hits = fuse(query, vector_rows, keyword_rows, self.store.media_info(vector_rows + keyword_rows),
                     self.settings.home, limit=pool, min_score=min_score)  # type: ignore[arg-type]
         return [h for h in hits if filters.admits(h)][:limit]
+
+    def _search_with_classes(self, text: str, *, filters: Filters | None, scale: str | None, limit: int | None,
+                             min_score: float | None | str) -> list[Hit]:
+        from lifelog import lexicon
+
+        floor = self.settings.min_score if min_score == DEFAULT else min_score
+        hits = self.search(text, filters=filters, scale=scale, limit=limit, min_score=floor)
+        tags = self.tags() if lexicon.available() else []
+        words = set(re.findall(r"[^\W\d_]{3,}", text.lower()))
+        kinds = sorted({k for w in words for k in lexicon.narrower(w, tags)})[:lexicon.CLASS_TAGS] if tags else []
+        if not kinds or floor is None:
+            return hits
+        seen = {h.episode_id for h in hits}
+        found = []
+        for tag in kinds:  # found by their class: at the cut-off, below what matched in meaning
+            near = self.search(tag, filters=filters, scale=scale, limit=limit, min_score=None)
+            found += [replace(h, score=floor) for h in near if tag in h.tags and h.episode_id not in seen]
+            seen |= {h.episode_id for h in found}
+        merged = sorted(hits + found, key=lambda h: h.score, reverse=True)
+        return merged[:limit or self.settings.top_k]
 
     def search_by_image(self, image: Any, *, filters: Filters | None = None, scale: str | None = "segment",
                         limit: int | None = None, min_score: float | None = 0.7) -> list[Hit]:

@@ -321,7 +321,7 @@ def by_class(mem: Retriever, parsed: ParsedQuestion, steps: list[Step]) -> list[
         return []
     out: dict[str, Hit] = {}
     for word in sorted(parsed.content_words):
-        kinds = lexicon.narrower(word, tags)[:CLASS_TAGS]
+        kinds = lexicon.narrower(word, tags)[:lexicon.CLASS_TAGS]
         if not kinds:
             continue
         found = []
@@ -335,4 +335,3 @@ def by_class(mem: Retriever, parsed: ParsedQuestion, steps: list[Step]) -> list[
     return sorted(out.values(), key=lambda h: h.score, reverse=True)
 
 
-CLASS_TAGS = 12  # tags of one class searched at most ("animals" in a zoo's worth of photos)

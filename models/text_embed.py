@@ -5,6 +5,10 @@
     (1, 384)
 
 Both return L2-normalised float32 rows, so a dot product is the cosine similarity.
+
+A plain BERT with mean pooling (MiniLM among them) runs on CPU through models.bert_numpy, which
+gives sentence-transformers' vectors without importing torch (5-7 s of a cold `lifelog ask`);
+other architectures, and other devices, load with sentence-transformers.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from models.bert_numpy import BertEncoder, UnsupportedModelError
 from models.registry import ModelSpec
 
 if TYPE_CHECKING:
@@ -39,7 +44,10 @@ def _bundled_minilm_dir() -> Path:
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model; `kind` picks the prefix some models want (e5: 'query: ' / 'passage: ')."""
+    """A sentence-transformers model; `kind` picks the prefix some models want (e5: 'query: ' / 'passage: ').
+
+    `model` is a models.bert_numpy.BertEncoder where the folder is a plain BERT with mean pooling
+    and the device is the CPU, else a sentence_transformers.SentenceTransformer."""
 
     def __init__(self, model: object, dim: int, *, query_prefix: str = "", passage_prefix: str = "") -> None:
         self.model = model
@@ -52,25 +60,44 @@ class SentenceTransformerEmbedder:
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         prefix = self.prefix[kind]
+        texts = [prefix + t for t in texts]
+        if isinstance(self.model, BertEncoder):
+            return self.model.encode(texts)
         vecs = self.model.encode(  # type: ignore[attr-defined]
-            [prefix + t for t in texts], batch_size=BATCH, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
+            texts, batch_size=BATCH, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False,
         )
         return np.asarray(vecs, dtype=np.float32)
 
 
-def load_sentence_transformer(spec: ModelSpec, cache_dir: Path, device: str = "cpu") -> SentenceTransformerEmbedder:
-    from sentence_transformers import SentenceTransformer
+def _numpy_encoder(path: Path, device: str) -> BertEncoder | None:
+    """The folder's model on the numpy encoder, or None where sentence-transformers must run it
+    (another device, or not a plain BERT with mean pooling and safetensors weights)."""
+    if device != "cpu":
+        return None
+    try:
+        return BertEncoder.from_folder(path)
+    except UnsupportedModelError:
+        return None
 
+
+def load_sentence_transformer(spec: ModelSpec, cache_dir: Path, device: str = "cpu") -> SentenceTransformerEmbedder:
     if spec.source.kind == "local":
         path = Path(spec.source.path).expanduser()
     elif spec.source.kind == "hub":
         path = spec.cache_path(cache_dir)
     else:
         path = _bundled_minilm_dir()
-    # local_files_only: a folder path must never turn into a hub lookup (no network here, nor for many users)
-    model = SentenceTransformer(str(path), device=device, local_files_only=True)
-    dim = model.get_embedding_dimension()  # from the model's config files, no encoding
+    encoder = _numpy_encoder(path, device)
+    model: object
+    dim: int | None
+    if encoder is not None:
+        model, dim = encoder, encoder.dim
+    else:
+        from sentence_transformers import SentenceTransformer
+
+        # local_files_only: a folder path must never turn into a hub lookup (no network here, nor for many users)
+        st = SentenceTransformer(str(path), device=device, local_files_only=True)
+        model, dim = st, st.get_embedding_dimension()  # from the model's config files, no encoding
     if dim is None or (spec.dim is not None and dim != spec.dim):
         raise ValueError(f"{spec.name}: the model at {path} gives {dim}-d vectors but the registry says {spec.dim}; fix the spec's dim")
     opts: dict[str, Any] = spec.opts  # values as the registry typed them

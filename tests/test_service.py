@@ -119,6 +119,10 @@ def test_search_browse_status_and_bad_requests(service) -> None:
     status, hits = call(url, "/api/search", {"text": "keys", "kinds": ["audio"], "after": "2025-06-14",
                                              "before": "2025-06-14"}, token=token)
     assert status == 200 and Path(hits[0]["path"]).name == "REC_20250614_190500.m4a"
+    # a kind of the thing named: the tagger's "espresso" is coffee (WordNet), far from it in meaning
+    status, hits = call(url, "/api/search", {"text": "a cup of coffee"}, token=token)
+    assert status == 200 and Path(hits[0]["path"]).name == "IMG_20250614_094112.jpg", hits
+    assert all("espresso" in h["tags"] for h in hits)
     status, hits = call(url, "/api/search", {"text": "keys", "after": "2025-06-15"}, token=token)
     assert status == 200 and hits == []  # the next day holds nothing
     status, day = call(url, "/api/browse?day=yesterday", token=token)  # 14 June, as LIFELOG_NOW says

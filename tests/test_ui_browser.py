@@ -139,6 +139,8 @@ def test_end_to_end(app, page, shot_on_failure) -> None:
     assert "Done" in progress and "6 added" in progress, progress
     status = page.inner_text("#ll-status")
     assert "4 photos" in status and "1 video" in status and "1 recording" in status
+    # the span of capture times as lived in Lisbon (08:12, not 07:12 UTC); copy dates are counted apart
+    assert "Sat 14 Jun 2025, 08:12" in status and "with only a file date" in status, status
 
     # Ask: the answer is spoken in the pool video
     tab(page, "Ask")

@@ -54,7 +54,12 @@ def status_html(status: lifelog.Status) -> str:
     scales = status.episodes_by_scale
     episodes = " \u00b7 ".join(f"{scales.get(k, 0)} {k}{'s' * (scales.get(k, 0) != 1)}"
                                for k in ("segment", "event", "session", "day"))
-    span_ = (f"{when(status.first)} \u2192 {when(status.last)}" if status.first else "empty")
+    extra = status.extra or {}
+    span_ = (f"{when(status.first, extra.get('first_offset_min'))} \u2192 {when(status.last, extra.get('last_offset_min'))}"
+             if status.first else "no capture times yet")
+    if extra.get("file_dated"):
+        n = extra["file_dated"]
+        span_ += f"<br>and {n} file{'s' * (n != 1)} with only a file date (when copied, not captured)"
     disk = " \u00b7 ".join(f"{k} {_mb(v)}" for k, v in status.disk_bytes.items())
     cards = [("In memory", media), ("Moments", episodes), ("Time span", span_),
              ("Sound and video", duration(status.media_hours * 3600)), ("Disk use", disk),

@@ -85,7 +85,7 @@ def search(ctx: Context, text: str, start: Any, end: Any, kinds: list[str] | Non
     if image is not None:
         return _search_by_image(ctx, image, filters, scale, ignored_text=text)
     try:
-        hits = ctx.mem.search(text, filters=filters, scale=scale or "segment", limit=24)
+        hits = ctx.mem.search(text, filters=filters, scale=scale or "segment", limit=24, classes=True)
     except RuntimeError as e:
         raise InputError(str(e)) from e
     evidence = [from_hit(h) for h in hits]
