@@ -32,8 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LIFELOG = str(Path(sys.executable).with_name("lifelog"))
 NOW = "2025-06-15T10:00:00+01:00"
-QUESTION = "where did I leave my keys?"
-SEARCH = "keys on the table"
+QUESTION = "what did I say about the water at the beach?"
+SEARCH = "a cup of coffee"
 
 STAGES = r"""
 import sys, time, json

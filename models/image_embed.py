@@ -116,9 +116,12 @@ class LabelEmbedImageText:
         return _l2(vecs)
 
     def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """A text in the labels' space is the text model's own vector: the tagger (torch) is not loaded."""
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        _, text, _ = self._load()
+        import models
+
+        text = cast("TextEmbedder", models.load(self._specs[1], self._cache_dir, self._device))
         return text.embed(texts, kind="query")
 
 
