@@ -245,7 +245,10 @@ def _status_text(s: dict[str, Any]) -> str:
     kinds = ", ".join(f"{n} {k}" for k, n in s["media_by_kind"].items()) or "no media"
     scales = ", ".join(f"{n} {k}" for k, n in s["episodes_by_scale"].items()) or "none"
     lines = [f"Library {s['home']} (profile {s['profile']}): {kinds}; {s['media_hours']:.2f} h of video and sound.",
-             f"Episodes: {scales}.", f"From {_local(s['first']) or '-'} to {_local(s['last']) or '-'}.",
+             f"Episodes: {scales}.",
+             f"Captured from {_local(s.get('first_local')) or '-'} to {_local(s.get('last_local')) or '-'}"
+             + (f" (and {s['extra']['file_dated']} files dated only by their copy time)."
+                if (s.get("extra") or {}).get("file_dated") else "."),
              f"Failed files: {s['failed']}. {s['budget']}"]
     if s.get("stale_columns"):
         lines.append(f"Needs `lifelog reindex` for: {', '.join(s['stale_columns'])}.")

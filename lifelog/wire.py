@@ -12,6 +12,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
+from ingest.options import local_time
 from lifelog.schema import Answer, Citation, Hit, Status, Step
 
 
@@ -59,10 +60,14 @@ def hit(h: Hit, *, media_url: str = "") -> dict[str, Any]:
 
 
 def status(s: Status) -> dict[str, Any]:
+    """Status as JSON; the span of capture times also as lived where its two ends were captured."""
     out: dict[str, Any] = {}
     for f in fields(Status):
         v = getattr(s, f.name)
         out[f.name] = _iso(v) if isinstance(v, datetime) else v
+    extra = s.extra or {}
+    out["first_local"] = _iso(local_time(s.first, extra.get("first_offset_min"))) if s.first else None
+    out["last_local"] = _iso(local_time(s.last, extra.get("last_offset_min"))) if s.last else None
     return out
 
 
