@@ -53,6 +53,8 @@ audio.ll-player {background: transparent; max-height: 60px;}
 .ll-gallery .grid-container {grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)) !important;
   grid-template-rows: none !important; grid-auto-rows: auto !important;}
 #ll-people .grid-container, #ll-sessions .grid-container {grid-template-columns: repeat(auto-fill, minmax(160px, 1fr)) !important;}
+/* a gallery with nothing in it (nothing found, nothing selected yet) takes no room: no blank box */
+.ll-split > .ll-main:has(.ll-gallery):not(:has(.ll-gallery img)) {display: none !important;}
 /* a narrow window: the viewer goes under its gallery instead of squeezing both */
 @media (max-width: 1100px) {
   .ll-split {flex-direction: column !important;}
