@@ -38,13 +38,17 @@ def first_words(ocr: str) -> str:
 # a title's own kind and time ("Photo 2015-04-10 20:12: ", "0:00-0:10 "): the label says those already
 TITLE_PREFIX = re.compile(r"^(?:(?:Photo|Video|Recording) (?:\d{4}-\d{2}-\d{2}(?: \d{1,2}:\d{2})?|\d+:\d{2})|"
                           r"\d+:\d{2}(?:-\d+:\d{2})?)[:\s]\s*")
+# a photo's title that is only its time (nothing recognised in it): it names no content
+TIME_ONLY = re.compile(r"^Photo \d{4}-\d{2}-\d{2}(?: \d{1,2}:\d{2})?$")
 
 
 def label(h: Hit) -> str:
-    what = h.transcript.strip() or first_words(h.ocr) or TITLE_PREFIX.sub("", h.title) or h.title
+    title = "" if TIME_ONLY.match(h.title) else TITLE_PREFIX.sub("", h.title) or h.title
+    what = h.transcript.strip() or first_words(h.ocr) or title
     what = what if len(what) <= 80 else what[:80].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
     name = h.path.rsplit("/", 1)[-1]
-    return f"{kind_name(h)} {name + ', ' if name else ''}{when(h)}{' at ' + h.place if h.place else ''}: {what}"
+    return (f"{kind_name(h)} {name + ', ' if name else ''}{when(h)}{' at ' + h.place if h.place else ''}"
+            + (f": {what}" if what else ""))
 
 
 def cite(h: Hit, snippet: str) -> Citation:

@@ -393,6 +393,10 @@ def test_answer_labels_do_not_repeat_the_title_time() -> None:
     assert TITLE_PREFIX.sub("", "0:00-0:10 coffeepot, water jug") == "coffeepot, water jug"
     assert TITLE_PREFIX.sub("", "Video 0:01: pot, bathtub") == "pot, bathtub"
     assert TITLE_PREFIX.sub("", "Recording 0:13") == "Recording 0:13"
+    # a photo nothing was recognised in is titled by its time alone: a label quotes no "21:02" as its content
+    from lifelog.labels import TIME_ONLY
+
+    assert TIME_ONLY.match("Photo 2025-06-14 21:02") and not TIME_ONLY.match("Photo 2025-06-14 21:02: seashore")
 
 
 def test_search_dates_as_words(ctx) -> None:
