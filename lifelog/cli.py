@@ -188,11 +188,14 @@ def cmd_serve(mem: Memory, args: argparse.Namespace) -> int:
     except PermissionError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    service.warm(mem)
-    print(f"Lifelog service at {served.url}/api/  (library {mem.settings.home}; API docs at {served.url}/api/docs)\n"
-          f"Token for programs: {mem.settings.home / 'api-token'} (send it as Authorization: Bearer ...). "
-          "The CLI uses this service while it runs. Ctrl-C to stop.", flush=True)
-    served.wait()
+    try:
+        service.warm(mem)
+        print(f"Lifelog service at {served.url}/api/  (library {mem.settings.home}; API docs at {served.url}/api/docs)"
+              f"\nToken for programs: {mem.settings.home / 'api-token'} (send it as Authorization: Bearer ...). "
+              "The CLI uses this service while it runs. Ctrl-C to stop.", flush=True)
+        served.wait()  # until Ctrl-C or SIGTERM; then it stops serving and withdraws its announcement
+    except KeyboardInterrupt:  # stopped while it was still starting
+        served.close()
     return 0
 
 

@@ -22,7 +22,9 @@ Every `/api/` request needs `Authorization: Bearer <token>`, the token kept in `
 
 from __future__ import annotations
 
+import atexit
 import os
+import signal
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +35,7 @@ from pydantic import BaseModel, Field
 from lifelog import api, client
 from lifelog.jobs import Ingestor
 from lifelog.memory import Memory
-from lifelog.webserve import Served, api_token, check_exposure, serve
+from lifelog.webserve import Served, api_token, check_exposure, interrupt, serve
 
 VERSION = 1
 
@@ -202,6 +204,9 @@ def start(mem: Memory, *, host: str = "127.0.0.1", port: int = 7861, auth: bool 
     home = mem.settings.home
     served = serve(build_app(mem), None, host, port, token=None, api_token=api_token(home),
                    on_close=lambda: client.withdraw(home))
+    atexit.register(served.close)  # however the process ends (Ctrl-C, SIGTERM, an error), the announcement goes
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)  # before announcing: a `kill` right after must clean up too
     announce(mem, served, host)
     return served
 

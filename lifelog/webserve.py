@@ -241,7 +241,7 @@ class Served:
     def wait(self) -> None:
         """Block until the server stops (Ctrl-C or a SIGTERM stops it), then clean up."""
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, _interrupt)  # `kill`, a service manager: the staged copies go too
+            signal.signal(signal.SIGTERM, interrupt)  # `kill`, a service manager: the staged copies go too
         try:
             while self.thread.is_alive():
                 self.thread.join(0.5)
@@ -267,7 +267,8 @@ class Served:
         self._closed = True
 
 
-def _interrupt(signum: int, frame: Any) -> None:
+def interrupt(signum: int, frame: Any) -> None:
+    """A SIGTERM handler: stop as Ctrl-C does (clean-up included)."""
     raise KeyboardInterrupt
 
 
@@ -300,5 +301,5 @@ def serve(app: ASGIApp, blocks: Any, host: str, port: int, *, token: str | None,
                   token=token, api_token=api_token)
 
 
-__all__ = ["API_PREFIX", "COOKIE", "Guard", "Served", "allowed_hosts", "api_token", "check_exposure", "is_loopback",
-           "lan_address", "read_token", "serve", "ui_token"]
+__all__ = ["API_PREFIX", "COOKIE", "Guard", "Served", "allowed_hosts", "api_token", "check_exposure", "interrupt",
+           "is_loopback", "lan_address", "read_token", "serve", "ui_token"]

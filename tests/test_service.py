@@ -204,3 +204,16 @@ def test_stopping_withdraws_the_announcement(tmp_path: Path) -> None:
     refused = subprocess.run([LIFELOG, "--home", str(home), "serve", "--host", "0.0.0.0"], env=env(),
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2 and "--auth" in refused.stderr
+
+
+def test_a_cli_ingest_lands_in_the_running_service(tmp_path: Path, service) -> None:
+    """Another process writes (a CLI ingest, under the writer lock); the service sees the file at once."""
+    url, token, home, _ = service
+    shutil.copyfile(SAMPLE / "REC_20250614_211000.m4a", tmp_path / "REC_20250614_211000.m4a")
+    status, hits = call(url, "/api/search", {"text": "evening at the beach", "kinds": ["audio"]}, token=token)
+    assert status == 200 and all(Path(h["path"]).name != "REC_20250614_211000.m4a" for h in hits)
+    done = subprocess.run([LIFELOG, "--home", str(home), "ingest", str(tmp_path), "--quiet"], env=env(),
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and "Ingested 1" in done.stdout, done.stderr[-2000:]
+    status, hits = call(url, "/api/search", {"text": "evening at the beach", "kinds": ["audio"]}, token=token)
+    assert status == 200 and Path(hits[0]["path"]).name == "REC_20250614_211000.m4a", hits
