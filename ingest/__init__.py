@@ -8,7 +8,8 @@ its own layer or above, also not inside a function or under TYPE_CHECKING. Lowes
     records, hashing, times    what ingestion produces; content and perceptual hashes; capture times
                                checked before they are believed (imports only the layer below)
     probe, describe            what a file is before decoding; the picture models (tags, OCR, faces, vectors)
-    speech, frames, visual     sound -> words with times; video frames -> keyframes and cuts; StreamMem memory
+    speech, frames, visual,    sound -> words with times; video frames -> keyframes and cuts; StreamMem memory;
+    diarize                    who spoke when in one recording (speaker turns, voice vectors)
     episodes                   one file's episode tree (segments, events, session), summaries, episode text
     sessions, photo, audio, video    across files: photo sessions, bursts, days; each kind's reader
     pipeline                   one file: probe, dispatch by kind, place names, text vectors
@@ -21,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "options", "places", "quiet"),
     ("records", "hashing", "times"),
     ("probe", "describe"),
-    ("speech", "frames", "visual"),
+    ("speech", "frames", "visual", "diarize"),
     ("episodes",),
     ("sessions", "photo", "audio", "video"),
     ("pipeline",),
