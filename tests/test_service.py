@@ -139,6 +139,21 @@ def test_search_browse_status_and_bad_requests(service) -> None:
     assert status == 200
 
 
+def test_forget_lists_first_and_people_answer(service) -> None:
+    url, token, home, _ = service
+    video = str(home.parent / "media" / "VID_20250614_103000.mp4")
+    status, out = call(url, "/api/forget", {"paths": [video]}, token=token)  # a dry run unless told
+    assert status == 200 and out["dry_run"] and out["files"] == [video] and out["episodes"] > 0, out
+    status, s = call(url, "/api/status", token=token)
+    assert s["media_by_kind"]["video"] == 1  # nothing changed
+    status, out = call(url, "/api/forget", {"after": "2025-06-14"}, token=token)
+    assert status == 422 and "before" in out
+    status, people = call(url, "/api/people", token=token)
+    assert status == 200 and people == []  # no face in these three files
+    status, out = call(url, "/api/who?name=Sam", token=token)
+    assert status == 422 and "no one called" in out
+
+
 def test_no_token_no_foreign_host_no_foreign_origin(service) -> None:
     url, token, _, _ = service
     port = url.rsplit(":", 1)[1]
