@@ -23,6 +23,8 @@ Every `/api/` request needs `Authorization: Bearer <token>`, the token kept in `
 from __future__ import annotations
 
 import atexit
+import html
+import json
 import os
 import signal
 import threading
@@ -173,13 +175,47 @@ def router(mem: Memory, ingestor: Ingestor) -> Any:
 
 
 def build_app(mem: Memory, ingestor: Ingestor | None = None) -> Any:
-    """The API alone (`lifelog serve`); `lifelog ui` adds the same router to the app's own server."""
+    """The API's server (`lifelog serve`); `lifelog ui` mounts the app's page on the same one."""
     from fastapi import FastAPI
+    from fastapi.responses import HTMLResponse
 
-    app = FastAPI(title="Lifelog", version=str(VERSION), docs_url="/api/docs", openapi_url="/api/openapi.json",
-                  redoc_url=None, description=__doc__.split("\n\n")[1] if __doc__ else "")
+    app = FastAPI(title="Lifelog", version=str(VERSION), docs_url=None, redoc_url=None,
+                  openapi_url="/api/openapi.json", description=__doc__.split("\n\n")[1] if __doc__ else "")
     app.include_router(router(mem, ingestor or Ingestor(mem)))
+
+    @app.get("/api/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(docs_html(app.openapi()))
+
     return app
+
+
+def docs_html(spec: dict[str, Any]) -> str:
+    """The API's description as one self-contained page (FastAPI's own loads Swagger UI from a CDN:
+    nothing is fetched from off this machine)."""
+    schemas = spec.get("components", {}).get("schemas", {})
+
+    def fields(ref: str) -> list[str]:
+        props = schemas.get(ref.rsplit("/", 1)[-1], {}).get("properties", {})
+        return [f"<li><code>{html.escape(k)}</code> {html.escape(v.get('description', v.get('type', '')))}"
+                + (f" (default <code>{html.escape(json.dumps(v['default']))}</code>)" if "default" in v else "")
+                + "</li>" for k, v in props.items()]
+
+    out = [f"<h1>{html.escape(spec['info']['title'])} API</h1>",
+           "<p>Every request under <code>/api/</code> needs <code>Authorization: Bearer &lt;the token in "
+           "&lt;home&gt;/api-token&gt;</code>. The machine-readable description: <a href='/api/openapi.json'>"
+           "/api/openapi.json</a>.</p>"]
+    for path, methods in spec.get("paths", {}).items():
+        for method, op in methods.items():
+            out.append(f"<h3><code>{method.upper()} {html.escape(path)}</code></h3><p>{html.escape(op.get('summary', ''))}</p>")
+            items = [f"<li><code>{html.escape(p['name'])}</code> ({p['in']}{', required' if p.get('required') else ''}) "
+                     f"{html.escape(p.get('description', ''))}</li>" for p in op.get("parameters", [])]
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            items += fields(body["$ref"]) if "$ref" in body else []
+            out.append(f"<ul>{''.join(items)}</ul>" if items else "")
+    return ("<!doctype html><meta charset='utf-8'><title>Lifelog API</title><style>body{font-family:system-ui,"
+            "sans-serif;max-width:860px;margin:2em auto;padding:0 1em;line-height:1.45}code{background:#f1f5f9;"
+            "padding:1px 4px;border-radius:4px}h3{margin-bottom:.2em}</style>" + "".join(out))
 
 
 def warm(mem: Memory) -> threading.Thread:

@@ -137,6 +137,9 @@ def test_search_browse_status_and_bad_requests(service) -> None:
     assert status == 404
     status, _ = call(url, "/api/openapi.json", token=None)  # the description holds no library data
     assert status == 200
+    status, page = call(url, "/api/docs", token=None)
+    # self-contained: no script or style fetched from elsewhere (FastAPI's own page loads Swagger UI from a CDN)
+    assert status == 200 and b"POST /api/ask" in page and b"<script" not in page and b"cdn" not in page.lower()
 
 
 def test_forget_lists_first_and_people_answer(service) -> None:

@@ -72,8 +72,6 @@ def launch(mem: lifelog.Memory, host: str = "127.0.0.1", port: int = 7860, open_
     once (tests, scripts); without, it blocks until Ctrl-C. Either way stopping it removes the
     staging folder. Extra keyword arguments go to `gr.mount_gradio_app`.
     """
-    import fastapi
-
     check_exposure(host, auth)
     token = ui_token(mem.settings.home) if auth or not is_loopback(host) else None
     demo = build_app(mem)
@@ -81,8 +79,7 @@ def launch(mem: lifelog.Memory, host: str = "127.0.0.1", port: int = 7860, open_
     try:
         demo.queue(default_concurrency_limit=4)
         # the API first: gradio, mounted at "/", would take every path
-        server = fastapi.FastAPI(title="Lifelog", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
-        server.include_router(service.router(mem, ctx.ingestor))
+        server = service.build_app(mem, ctx.ingestor)
         app = gr.mount_gradio_app(
             server, demo, path="/", server_name=host,
             server_port=port, theme=THEME, css=CSS, show_error=True, footer_links=["settings"],
