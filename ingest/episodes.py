@@ -102,7 +102,8 @@ def episode_text(e: EpisodeRecord) -> str:
     The title's time is left out: its digits would pull the vector towards other numbers (a file
     dated by the day it was copied would match "a cup of coffee" better on some days than others),
     and a question's time is matched as a time, on the episode's own fields."""
-    parts = [TITLE_TIME.sub("", e.title), e.caption]
+    title = TITLE_TIME.sub("", e.title)
+    parts = [title if title not in e.caption else "", e.caption]  # a photo's title is its first tags: said once
     if e.transcript and e.transcript not in e.caption:
         parts.append(f"Said: {e.transcript}")
     if e.ocr:
