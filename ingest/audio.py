@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from ingest.describe import ModelSet, Stopwatch, compose_caption
+from ingest.diarize import diarize, file_voices, split_at_turns
 from ingest.episodes import build_episodes, clock, summarise
 from ingest.errors import IngestError
 from ingest.options import IngestOptions, path_text
-from ingest.records import EpisodeRecord, MediaRecord, Source
+from ingest.records import EpisodeRecord, MediaRecord, Source, VoiceRecord
 from ingest.speech import transcribe_audio
 from models.speech import decode_audio
 from models.types import SpeechSegment, Transcript, Word
@@ -63,8 +64,10 @@ def utterances(segments: list[SpeechSegment]) -> list[SpeechSegment]:
     return out
 
 
-def ingest_audio(path: Path, media: MediaRecord, opts: IngestOptions, ms: ModelSet, watch: Stopwatch) -> list[EpisodeRecord]:
-    """The recording's episodes: utterance segments, events split at pauses, one session."""
+def ingest_audio(path: Path, media: MediaRecord, opts: IngestOptions, ms: ModelSet, watch: Stopwatch,
+                 voices_out: list[VoiceRecord] | None = None) -> list[EpisodeRecord]:
+    """The recording's episodes: utterance segments, events split at pauses, one session; with
+    `voices_out`, the voices of its speakers (a stereo file's are its channels' speakers, left out here)."""
     with watch.stage("audio_decode"):
         try:
             stereo = _stereo(path)
@@ -82,6 +85,11 @@ def ingest_audio(path: Path, media: MediaRecord, opts: IngestOptions, ms: ModelS
         transcript = transcribe_audio(mono, ms, watch)  # type: ignore[arg-type]
     dur = media.duration_s
     utts = utterances(list(transcript.segments)) if transcript else []
+    turns = []
+    if voices_out is not None and mono is not None and utts and opts.voices != "never":
+        with watch.stage("voices"):  # who speaks when: a segment is one speaker's
+            turns = diarize(mono, [(u.start, u.end) for u in utts])
+            utts = split_at_turns(utts, turns)
     # segments: utterances, and the silent stretches between them are left out (nothing to find there)
     spans = [(max(0.0, u.start), min(dur, max(u.end, u.start + 0.1))) for u in utts] or [(0.0, dur)]
     labelled: list[Word] = []
@@ -96,6 +104,10 @@ def ingest_audio(path: Path, media: MediaRecord, opts: IngestOptions, ms: ModelS
         for seg, said in zip(segments, labelled):
             seg.transcript = said.text
             seg.caption = compose_caption("audio", [], [], 0, said.text)
+    if turns and voices_out is not None:
+        with watch.stage("voices"):
+            voices_out.extend(file_voices(mono, media.media_id, turns,  # type: ignore[arg-type]
+                                          [(e.episode_id, e.offset_start, e.offset_end) for e in segments]))
     # events split at pauses over event_gap_s or every event_max_s; build_episodes groups spans
     # with a minute's minimum, which suits video; recordings regroup here by pauses alone
     return _regroup_audio(episodes, opts)

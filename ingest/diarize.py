@@ -23,6 +23,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ingest.records import VoiceRecord
+from models.types import SpeechSegment, Word
+
 SR = 16000
 # GE2E's mel frames are 10 ms; every time below is counted in them
 FRAME = SR // 100
@@ -293,3 +296,45 @@ def _turns(labels: np.ndarray, frames: np.ndarray) -> list[Turn]:
     for a, b in zip(np.r_[0, cut], np.r_[cut, labels.size]):
         turns.append(Turn(float(frames[a]) / 100, float(frames[b - 1] + 1) / 100, order[int(labels[a])]))
     return turns
+
+
+# the least speech that gives a voice worth keeping: windows of 1.6 s, a few of them
+MIN_VOICE_S = 3.0
+
+
+def split_at_turns(utterances: Sequence[SpeechSegment], turns: Sequence[Turn]) -> list[SpeechSegment]:
+    """Utterances cut where the speaker changes, by their words' times: each piece is one speaker's
+    (an utterance without word times stays whole)."""
+    out: list[SpeechSegment] = []
+    for u in utterances:
+        if len(u.words) < 2 or len({t.speaker for t in turns}) < 2:
+            out.append(u)
+            continue
+        who = label_segments(turns, [(w.start, w.end) for w in u.words])
+        run: list[Word] = []
+        for i, w in enumerate(u.words):
+            run.append(w)
+            if i + 1 == len(u.words) or (who[i + 1] != who[i] and who[i + 1] >= 0 and who[i] >= 0):
+                out.append(SpeechSegment(run[0].start, run[-1].end, " ".join(x.text.strip() for x in run).strip(),
+                                         tuple(run), u.channel))
+                run = []
+    return out
+
+
+def file_voices(samples: np.ndarray, media_id: str, turns: Sequence[Turn],
+                segments: Sequence[tuple[str, float, float]]) -> list[VoiceRecord]:
+    """The voices of one recording, from its speaker turns: each speaker with at least MIN_VOICE_S
+    of speech gets a `VoiceRecord` (turns, the segments (episode id, start_s, end_s) they speak in, vector)."""
+    labels = label_segments(turns, [(a, b) for _, a, b in segments])
+    out = []
+    for speaker in sorted({t.speaker for t in turns}):
+        mine = [t for t in turns if t.speaker == speaker]
+        seconds = sum(t.end_s - t.start_s for t in mine)
+        if seconds < MIN_VOICE_S:
+            continue
+        out.append(VoiceRecord(
+            voice_id=f"{media_id}:voice:{speaker}", media_id=media_id, speaker=speaker,
+            starts=[round(t.start_s, 2) for t in mine], ends=[round(t.end_s, 2) for t in mine],
+            episode_ids=[e for (e, _, _), k in zip(segments, labels) if k == speaker],
+            embedding=voice_embedding(samples, turns, speaker), seconds=round(seconds, 2)))
+    return out

@@ -17,7 +17,7 @@ from ingest.errors import IngestError
 from ingest.options import IngestOptions, path_text
 from ingest.places import place_name
 from ingest.probe import probe, unreadable
-from ingest.records import FaceRecord, FileResult, MediaRecord
+from ingest.records import FaceRecord, FileResult, MediaRecord, VoiceRecord
 
 
 def ingest_file(path: Path, opts: IngestOptions, *, media: MediaRecord | None = None, model_set: ModelSet | None = None) -> FileResult:
@@ -34,12 +34,13 @@ def ingest_file(path: Path, opts: IngestOptions, *, media: MediaRecord | None = 
     try:
         visual = None
         faces: list[FaceRecord] = []
+        voices: list[VoiceRecord] = []
         if media.kind == "photo":
             episodes = photo.ingest_photo(path, media, opts, ms, watch, faces_out=faces)
         elif media.kind == "video":
-            episodes, visual = video.ingest_video(path, media, opts, ms, watch, faces_out=faces)
+            episodes, visual = video.ingest_video(path, media, opts, ms, watch, faces_out=faces, voices_out=voices)
         else:
-            episodes = audio.ingest_audio(path, media, opts, ms, watch)
+            episodes = audio.ingest_audio(path, media, opts, ms, watch, voices_out=voices)
     except IngestError:
         raise
     except MemoryError as e:
@@ -58,7 +59,8 @@ def ingest_file(path: Path, opts: IngestOptions, *, media: MediaRecord | None = 
         embed_texts(episodes, ms.get("text_embed", required=True))
     media.ingested_at = datetime.now(timezone.utc)
     media.models = {role: ms.spec(role).name for role in used_roles(media.kind, ms)}
-    return FileResult(media=media, episodes=episodes, timings=dict(watch.seconds), visual=visual, faces=faces)
+    return FileResult(media=media, episodes=episodes, timings=dict(watch.seconds), visual=visual, faces=faces,
+                      voices=voices)
 
 
 def used_roles(kind: str, ms: ModelSet) -> list[str]:

@@ -111,6 +111,21 @@ class FaceRecord:
 
 
 @dataclass
+class VoiceRecord:
+    """One speaker's voice in a recording (its turns, from ingest/diarize.py); `lifelog.semantic`
+    clusters voices across files into people, as it does faces."""
+
+    voice_id: str  # f"{media_id}:voice:{speaker}"
+    media_id: str
+    speaker: int  # the turn label inside the file
+    starts: list[float]  # the speaker's turns, seconds into the file
+    ends: list[float]
+    episode_ids: list[str]  # the segments they speak in
+    embedding: np.ndarray  # 256-d GE2E voice vector, unit length: cosine > ~0.9 is the same voice
+    seconds: float = 0.0  # how long they speak
+
+
+@dataclass
 class FileResult:
     media: MediaRecord
     episodes: list[EpisodeRecord]
@@ -120,6 +135,8 @@ class FileResult:
     visual: Any = None
     # faces seen, with embeddings and crops (where the profile has a face model)
     faces: list[FaceRecord] = field(default_factory=list)
+    # voices heard, one per speaker (recordings with speech)
+    voices: list[VoiceRecord] = field(default_factory=list)
 
 
 class Sink(Protocol):

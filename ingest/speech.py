@@ -22,14 +22,18 @@ log = logging.getLogger(__name__)
 SPEECH_WINDOW_S = 300.0
 
 
-def transcribe_track(path: Path, ms: ModelSet, watch: Stopwatch) -> Transcript | None:
-    """Speech of a file's audio track, or None when it has no speech (VAD first: silence costs ~nothing)."""
+def transcribe_track(path: Path, ms: ModelSet, watch: Stopwatch, *,
+                     audio_out: list[np.ndarray] | None = None) -> Transcript | None:
+    """Speech of a file's audio track, or None when it has no speech (VAD first: silence costs ~nothing).
+    The decoded 16 kHz samples go to `audio_out` when given (for the speakers' voices)."""
     with watch.stage("audio_decode"):
         try:
             audio = decode_audio(path)
         except ValueError as e:
             log.warning("%s: audio track not decodable (%s); no transcript", path_text(path), e)
             return None
+    if audio_out is not None:
+        audio_out.append(audio)
     return transcribe_audio(audio, ms, watch)
 
 

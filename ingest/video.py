@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from ingest.describe import ModelSet, Stopwatch, describe_images, face_records, save_jpeg, text_likely
+from ingest.diarize import diarize, file_voices
 from ingest.episodes import build_episodes, split_spans
 from ingest.frames import FrameReader, Keyframe, iframe_times, iframes_usable, refine_cuts, scan, scan_iframes, shot_boundaries
 from ingest.hashing import hamming, phash
 from ingest.options import IngestOptions, path_text, rel_to_home, thumbs_dir
-from ingest.records import EpisodeRecord, FaceRecord, MediaRecord
+from ingest.records import EpisodeRecord, FaceRecord, MediaRecord, VoiceRecord
 from ingest.speech import transcribe_track, words_of
 from ingest.visual import VideoVisual, encode_keyframes
 
@@ -30,8 +31,12 @@ log = logging.getLogger(__name__)
 SAME_PICTURE_BITS = 4
 
 
+VOICES_MAX_S = 2 * 3600
+
+
 def ingest_video(path: Path, media: MediaRecord, opts: IngestOptions, ms: ModelSet,
-                 watch: Stopwatch, *, faces_out: list[FaceRecord] | None = None) -> tuple[list[EpisodeRecord], VideoVisual | None]:
+                 watch: Stopwatch, *, faces_out: list[FaceRecord] | None = None,
+                 voices_out: list[VoiceRecord] | None = None) -> tuple[list[EpisodeRecord], VideoVisual | None]:
     """The video's episodes, and its StreamMem visual memory (None where the profile has no VLM).
 
     Faces on newly described keyframes (with crops) are appended to `faces_out` when given; a
@@ -110,9 +115,16 @@ def ingest_video(path: Path, media: MediaRecord, opts: IngestOptions, ms: ModelS
         cuts = refine_cuts(path, reader, media.rotation, times, rough, opts)
         spans = split_spans(0.0, duration, cuts, opts.segment_max_s)
     del reader
-    transcript = transcribe_track(path, ms, watch) if media.has_audio else None
+    # the samples stay for the speakers' voices, up to VOICES_MAX_S of sound (60 MB a quarter hour)
+    audio: list = [] if voices_out is not None and opts.voices != "never" and duration <= VOICES_MAX_S else None
+    transcript = transcribe_track(path, ms, watch, audio_out=audio) if media.has_audio else None
     words = words_of(transcript)
     episodes = build_episodes(media, spans, keys, words, transcript, opts, kind="video")
+    if audio and transcript and transcript.segments and voices_out is not None:
+        with watch.stage("voices"):  # a shot can hold two speakers: it is the one who says most of it
+            turns = diarize(audio[0], [(s.start, s.end) for s in transcript.segments])
+            voices_out.extend(file_voices(audio[0], media.media_id, turns, [
+                (e.episode_id, e.offset_start, e.offset_end) for e in episodes if e.scale == "segment"]))
     for f in faces_out or []:
         n = next((j for j, (a, b) in enumerate(spans) if a <= f.offset_s < b), max(0, len(spans) - 1))
         f.episode_id = f"{media.media_id}:segment:{n}"

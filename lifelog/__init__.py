@@ -60,7 +60,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("question", "db", "indexes", "hits", "wire"),
     ("client",),
     ("store", "vacuum", "vocab"),
-    ("semantic.things", "semantic.people", "semantic.places", "visual"),
+    ("semantic.things", "semantic.people", "semantic.voices", "semantic.places", "visual"),
     ("semantic",),
     ("writer", "budget", "forget", "consolidation"),
     ("labels",),

@@ -34,7 +34,7 @@ from typing import Any
 from lifelog.hits import one_per_file
 from lifelog.question import ParsedQuestion, parse_question
 from lifelog.readers import clock_of
-from lifelog.resolve import resolve_place, spelled_as, stay_day
+from lifelog.resolve import resolve_place, speaker, spelled_as, stay_day
 from lifelog.rounds import (_step, adaptive, anchors_for, candidates_for, extract, flat, flat_answer, missing_words,
                             label_near, same_outing, sufficient,
                             topic_words)
@@ -176,7 +176,7 @@ def answer_question(mem: Retriever, question: str, *, agent: str, now: datetime)
         parsed = parse_question(question, now, mem.places())
     except BadDate as e:
         return done(f"I don't know: {e}.", [], steps, 0.0)
-    parsed = spelled_as(mem, stay_day(mem, resolve_place(mem, parsed, steps), steps), steps)
+    parsed = speaker(mem, spelled_as(mem, stay_day(mem, resolve_place(mem, parsed, steps), steps), steps), steps)
     yes_no = parsed.asks == "yes_no"
     where = f" {parsed.time_phrase}" if parsed.time_phrase else ""
     about = topic_words(parsed.text) or parsed.content_words

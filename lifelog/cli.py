@@ -134,7 +134,8 @@ def cmd_people(mem: Memory, args: argparse.Namespace) -> int:
                 print("No people yet: faces are found in photos and videos during ingestion.")
             for p in people:
                 seen = p.last_seen.astimezone().strftime("%Y-%m-%d") if p.last_seen else "-"
-                print(f"{p.person_id[-6:]}  {p.label:28s} {p.n_faces:4d} faces  last seen {seen}"
+                what = f"{p.n_faces:4d} faces" if p.n_faces else "voice only"
+                print(f"{p.person_id[-6:]}  {p.label:28s} {what:10s} last seen {seen}"
                       + ("  (hidden)" if p.hidden else ""))
             return 0
         if args.action == "name" and len(args.refs) == 2:

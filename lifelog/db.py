@@ -25,6 +25,7 @@ from lifelog.lock import WriterLock
 MEDIA_TABLE = "media"
 EPISODE_TABLE = "episodes"
 FACES_TABLE = "faces"
+VOICES_TABLE = "voices"
 PEOPLE_TABLE = "people"
 VISITS_TABLE = "visits"
 THINGS_TABLE = "things"
@@ -32,6 +33,7 @@ VISUAL_TABLE = "visual_memory"
 CONSOLIDATED_TABLE = "consolidated"
 TS = pa.timestamp("us", tz="UTC")
 FACE_DIM = 128
+VOICE_DIM = 256
 
 
 def media_schema() -> pa.Schema:
@@ -111,6 +113,23 @@ def faces_schema() -> pa.Schema:
         pa.field("embedding", pa.list_(pa.float32(), FACE_DIM)),
         pa.field("crop", pa.string()),
         pa.field("person_id", pa.string()),  # "" until consolidation assigns one
+    ])
+
+
+def voices_schema() -> pa.Schema:
+    """One speaker of one recording (ingest.records.VoiceRecord); `person_id` as for faces."""
+    return pa.schema([
+        pa.field("voice_id", pa.string(), nullable=False),
+        pa.field("media_id", pa.string()),
+        pa.field("speaker", pa.int32()),
+        pa.field("time", TS),  # when they first speak
+        pa.field("offset_s", pa.float64()),
+        pa.field("seconds", pa.float64()),
+        pa.field("starts", pa.list_(pa.float64())),
+        pa.field("ends", pa.list_(pa.float64())),
+        pa.field("episode_ids", pa.list_(pa.string())),
+        pa.field("embedding", pa.list_(pa.float32(), VOICE_DIM)),
+        pa.field("person_id", pa.string()),
     ])
 
 
@@ -194,7 +213,7 @@ def consolidated_schema() -> pa.Schema:
 
 # the tables whose schema does not depend on the active models (episodes' vector sizes do)
 SCHEMAS: dict[str, Callable[[], pa.Schema]] = {
-    MEDIA_TABLE: media_schema, FACES_TABLE: faces_schema, PEOPLE_TABLE: people_schema,
+    MEDIA_TABLE: media_schema, FACES_TABLE: faces_schema, VOICES_TABLE: voices_schema, PEOPLE_TABLE: people_schema,
     VISITS_TABLE: visits_schema, THINGS_TABLE: things_schema, VISUAL_TABLE: visual_schema,
     CONSOLIDATED_TABLE: consolidated_schema,
 }

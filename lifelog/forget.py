@@ -42,8 +42,8 @@ from ingest.hashing import file_hash
 from ingest.options import text_path
 from ingest.records import MediaRecord
 from lifelog import budget, vacuum
-from lifelog.db import CONSOLIDATED_TABLE, FACES_TABLE, THINGS_TABLE, VISUAL_TABLE, consolidated_schema
-from lifelog.semantic import people, places, things
+from lifelog.db import CONSOLIDATED_TABLE, FACES_TABLE, THINGS_TABLE, VISUAL_TABLE, VOICES_TABLE, consolidated_schema
+from lifelog.semantic import people, places, things, voices
 from lifelog.sql import in_list, quote, ts, utc
 
 if TYPE_CHECKING:
@@ -192,12 +192,16 @@ def plan_person(store: "Store", ref: str) -> ForgetPlan:
     p = people.find_person(store, ref)
     faces = store.table(FACES_TABLE).search().where(f"person_id = {quote(p.person_id)}") \
         .select(["episode_id", "media_id", "crop"]).limit(None).to_list()
+    n_faces = len(faces)
+    # their voices: the segments they speak in lose the name, their files' days are made anew
+    faces += [{"episode_id": e, "media_id": v["media_id"], "crop": ""}
+              for v in voices.person_voices(store, p.person_id) for e in v["episode_ids"] or []]
     # their files' days and photo sessions are made anew: their text and vector held the name
     return ForgetPlan(person_ids=[p.person_id], labels=[p.label], names=[p.name] if p.name else [],
                       person_episodes=sorted({f["episode_id"] for f in faces}),
                       rebuild=sorted({f["media_id"] for f in faces}),
                       crops=sorted({f["crop"] for f in faces if f["crop"]} | ({p.cover} if p.cover else set())),
-                      counts={"faces": len(faces)})
+                      counts={"faces": n_faces, "voices": len({f["media_id"] for f in faces[n_faces:]})})
 
 
 # --- the journal -----------------------------------------------------------------------------------
@@ -312,8 +316,12 @@ def _execute(store: "Store", home: Path, plan: ForgetPlan, rebuild: Rebuild) -> 
     _step("faces")
     if ids:
         faces_t.delete(gone)
+    if ids and store.has_table(VOICES_TABLE):
+        store.table(VOICES_TABLE).delete(gone)
     if plan.person_ids:
         faces_t.delete(in_list("person_id", plan.person_ids))
+        if store.has_table(VOICES_TABLE):
+            store.table(VOICES_TABLE).delete(in_list("person_id", plan.person_ids))
         people.sync_episode_people(store, plan.person_episodes)
     _step("people")
     recounted = people.recount_people(store, sorted(set(plan.people) | set(plan.person_ids)))

@@ -429,6 +429,22 @@ class Memory:
     def person_faces(self, ref: str) -> list[dict]:
         return persons.person_faces(self.store, ref)
 
+    def speakers(self) -> list[str]:
+        """The names of the people the library knows by voice (visible, named)."""
+        from lifelog.db import VOICES_TABLE
+
+        if not self.store.has_table(VOICES_TABLE):
+            return []
+        ids = {r["person_id"] for r in self.store.table(VOICES_TABLE).search().where("person_id != ''")
+               .select(["person_id"]).limit(None).to_list()}
+        return sorted(p.name for p in self.people() if p.person_id in ids and p.name)
+
+    def person_voices(self, ref: str) -> list[dict]:
+        """A person's voices: each recording they speak in, their turns and the segments they say."""
+        from lifelog.semantic import voices
+
+        return voices.person_voices(self.store, ref)
+
     def who_is(self, episode_id: str) -> list[str]:
         return persons.who_is(self.store, episode_id)
 

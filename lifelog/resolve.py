@@ -1,6 +1,7 @@
 """What a question names, read against the library before it is searched: a place the library
 spells otherwise ("Warsaw" for a district of it), a place it has no trace of, a word as speech
-recognition spelled it ("Guttenberg"), and "my last day in Lisbon" as a day.
+recognition spelled it ("Guttenberg"), "my last day in Lisbon" as a day, and a person the library
+knows by voice in "what did Sam say" (only what they said).
 """
 
 from __future__ import annotations
@@ -98,3 +99,21 @@ def stay_day(mem: Retriever, parsed: ParsedQuestion, steps: list[Step]) -> Parse
     steps.append(Step(round=len(steps) + 1, memory="episodic", scale="day", query=parsed.day_of_stay, filters=f.describe(),
                       hits=[(str(d), 1.0) for d in days[-5:]], decision=f"the {parsed.day_of_stay} day at {parsed.filters.place}: {day}"))
     return replace(parsed, filters=f, time_phrase=f"on {day:%d %B %Y}")
+
+
+def speaker(mem: Retriever, parsed: ParsedQuestion, steps: list[Step]) -> ParsedQuestion:
+    """"What did Sam say about X": Sam, known by voice, as a filter on the segments Sam speaks in
+    (their name is on them); the name leaves the search words, so a line that mentions Sam is not
+    taken for one that Sam said."""
+    if parsed.asks != "said":
+        return parsed
+    speakers = getattr(mem, "speakers", None)  # a Retriever without voices has none
+    known = {n.lower(): n for n in (speakers() if speakers else [])}
+    named = [known[w] for w in sorted(parsed.content_words) if w in known]
+    if not named:
+        return parsed
+    text = re.sub(r"\b(?:" + "|".join(re.escape(n) for n in named) + r")\b(?:'s)?", " ", parsed.text, flags=re.I)
+    steps.append(Step(round=len(steps) + 1, memory="semantic", scale="segment", query=parsed.text, filters="",
+                      hits=[(n, 1.0) for n in named], decision="only what " + " and ".join(named) + " said (voice)"))
+    return replace(parsed, text=" ".join(text.split()), filters=replace(parsed.filters,
+                                                                       people=parsed.filters.people + tuple(named)))

@@ -2,7 +2,7 @@
 makes the media row the commit marker, and forgotten from every table together.
 
     writer = FileWriter(store)
-    writer.write(result)      # episodes, visual memory, faces, then the media row
+    writer.write(result)      # episodes, visual memory, faces and voices, then the media row
     writer.forget(media_id)
 
 `FileWriter` is the `ingest.records.Sink` that batch ingestion writes through. A crash before the
@@ -13,8 +13,8 @@ whole. Semantic tables derived across files (people, visits, things) are consoli
 from __future__ import annotations
 
 from ingest.records import FileResult, MediaRecord
-from lifelog.db import CONSOLIDATED_TABLE, FACES_TABLE, THINGS_TABLE, VISITS_TABLE, VISUAL_TABLE
-from lifelog.semantic import people, places, things
+from lifelog.db import CONSOLIDATED_TABLE, FACES_TABLE, THINGS_TABLE, VISITS_TABLE, VISUAL_TABLE, VOICES_TABLE
+from lifelog.semantic import people, places, things, voices
 from lifelog.sql import quote
 from lifelog.store import Store
 
@@ -41,6 +41,7 @@ class FileWriter:
                 if result.visual is not None:
                     visual.save_video(store, media.media_id, result.visual.video, result.visual.events)
             people.write_faces(store, media, result.faces)
+            voices.write_voices(store, media, result.voices)
             for stale in store.commit_media(media):  # a changed file replaces its old version
                 self.forget(stale)
 
@@ -64,6 +65,8 @@ class FileWriter:
             if store.has_table(FACES_TABLE):
                 persons = people.people_of_media(store, [media_id])
                 store.table(FACES_TABLE).delete(f"media_id = {quote(media_id)}")
+                if store.has_table(VOICES_TABLE):
+                    store.table(VOICES_TABLE).delete(f"media_id = {quote(media_id)}")
                 people.recount_people(store, persons)
             if store.has_table(THINGS_TABLE):
                 things.forget_sightings(store, [media_id], things.things_of_media(store, [media_id]))

@@ -319,7 +319,7 @@ def answer_markdown(answer: lifelog.Answer) -> str:
 def person_caption(p: Any, last_seen: str = "") -> str:
     """The lines over a face: who, then how often and when last seen (a person from `Memory.people`;
     `last_seen` as lived where the picture was taken)."""
-    n = f"{p.n_faces} face{'s' * (p.n_faces != 1)}"
+    n = f"{p.n_faces} face{'s' * (p.n_faces != 1)}" if p.n_faces else "voice only"
     last = (f"last seen {last_seen}" if last_seen and last_seen != "unknown" and not last_seen.startswith("file date")
             else "no capture time" if last_seen.startswith("file date") else "never dated")
     return f"{p.label}\n{n}{SEP}{last}"
@@ -329,7 +329,7 @@ def person_html(p: Any, first_seen: str = "unknown", last_seen: str = "unknown",
     """The selected person, above the name box."""
     moments = f"{SEP}in {n_moments} moment{'s' * (n_moments != 1)} (below)" if n_moments else ""
     return (f'<div class="ll-meta"><div class="ll-title">{html.escape(p.label)}</div>'
-            f"<div>{p.n_faces} face{'s' * (p.n_faces != 1)}{moments}</div>"
+            f"<div>{f'{p.n_faces} face' + 's' * (p.n_faces != 1) if p.n_faces else 'voice only'}{moments}</div>"
             f"<div>first seen {html.escape(first_seen)}</div><div>last seen {html.escape(last_seen)}</div></div>")
 
 

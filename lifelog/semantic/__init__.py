@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ingest.records import MediaRecord
 from lifelog.db import FACES_TABLE, THINGS_TABLE
-from lifelog.semantic import people, places, things
+from lifelog.semantic import people, places, things, voices
 from lifelog.sql import in_list
 
 if TYPE_CHECKING:
@@ -79,6 +79,7 @@ def _consolidate(store: "Store", new_media: Sequence[MediaRecord] | None, face_m
                         people.write_faces(store, m, found)
     assigned = people.assign_faces(store, ids)
     report.faces, report.new_people, report.people_updated = assigned.faces, assigned.new_people, assigned.people_updated
+    report.new_people += voices.assign_voices(store, ids)
     episodes = store.episodes(f"{in_list('media_id', ids)} AND scale = 'segment'",
                               columns=["episode_id", "media_id", "start", "offset_start", "tags", "ocr",
                                        "transcript", "place", "lat", "lon"])

@@ -1,8 +1,11 @@
-"""People by face: faces kept at ingestion, clustered incrementally into persons the user names,
-merges, splits and hides; the agent's lookups of who was seen where and when.
+"""People by face and voice: faces kept at ingestion, clustered incrementally into persons the user
+names, merges, splits and hides; the agent's lookups of who was seen where and when.
 
 Names live on persons and faces are assigned by embedding, so re-ingesting or adding media keeps
-every name. Assignment reads only the people table (one row per person) and the new faces.
+every name. Assignment reads only the people table (one row per person) and the new faces. A voice
+(lifelog/semantic/voices.py) belongs to a person too: one heard but never seen is a person with no
+face, and merging a voice's person into a face's makes them one record. The module stays whole:
+naming, merging, recounting and forgetting act on one person record, whatever it was found by.
 """
 
 from __future__ import annotations
@@ -17,7 +20,16 @@ import numpy as np
 import pyarrow as pa
 
 from ingest.records import FaceRecord, MediaRecord
-from lifelog.db import FACE_DIM, FACES_TABLE, PEOPLE_TABLE, faces_schema, people_schema, replace, upsert
+from lifelog.db import (
+    FACE_DIM,
+    FACES_TABLE,
+    PEOPLE_TABLE,
+    VOICES_TABLE,
+    faces_schema,
+    people_schema,
+    replace,
+    upsert,
+)
 from lifelog.sql import in_list, quote, ts, utc
 
 if TYPE_CHECKING:
@@ -41,7 +53,7 @@ class Person:
 
     @property
     def label(self) -> str:
-        return self.name or f"unnamed person {self.person_id[-6:]}"
+        return self.name or f"unnamed {'person' if self.n_faces else 'voice'} {self.person_id[-6:]}"
 
 
 @dataclass
@@ -152,6 +164,7 @@ def assign_faces(store: "Store", media_ids: Sequence[str]) -> Assignment:
         best = -1
         if len(people):
             d = np.linalg.norm(centroids - emb, axis=1)
+            d[[p.n_faces == 0 for p in people]] = np.inf  # a voice's person has no face to compare
             best = int(np.argmin(d))
             if d[best] >= SAME_PERSON:
                 best = -1
@@ -229,6 +242,8 @@ def merge_people(store: "Store", keep: str, other: str) -> Person:
         return a
     with store.lock:
         store.table(FACES_TABLE).update(where=f"person_id = {quote(b.person_id)}", values={"person_id": a.person_id})
+        if store.has_table(VOICES_TABLE):  # a face and a voice made one person
+            store.table(VOICES_TABLE).update(where=f"person_id = {quote(b.person_id)}", values={"person_id": a.person_id})
         n = a.n_faces + b.n_faces
         a.centroid = (a.centroid * a.n_faces + b.centroid * b.n_faces) / max(1, n)
         a.n_faces, a.name = n, a.name or b.name
@@ -275,7 +290,16 @@ def person_faces(store: "Store", ref: str) -> list[dict]:
 
 def _episodes_of(store: "Store", person_ids: Sequence[str]) -> set[str]:
     rows = store.table(FACES_TABLE).search().where(in_list("person_id", person_ids)).select(["episode_id"]).limit(None).to_list()
-    return {r["episode_id"] for r in rows}
+    return {r["episode_id"] for r in rows} | {e for v in _voices(store, in_list("person_id", person_ids))
+                                              for e in v["episode_ids"] or []}
+
+
+def _voices(store: "Store", where: str) -> list[dict]:
+    """Voice rows (person_id, episode_ids, time) matching `where`; none before any was kept."""
+    if not store.has_table(VOICES_TABLE):
+        return []
+    return store.table(VOICES_TABLE).search().where(where).select(["person_id", "episode_ids", "time", "media_id"]) \
+        .limit(None).to_list()
 
 
 PEOPLE_LINE = "\nPeople: "
@@ -289,6 +313,10 @@ def sync_episode_people(store: "Store", episode_ids: Iterable[str]) -> int:
         return 0
     faces = store.table(FACES_TABLE).search().where(in_list("episode_id", episode_ids)) \
         .select(["episode_id", "person_id"]).limit(None).to_list()
+    wanted_ids = set(episode_ids)  # a voice speaks in some of its file's segments: those carry its name
+    faces += [{"episode_id": e, "person_id": v["person_id"]}
+              for v in _voices(store, in_list("media_id", {e.split(":", 1)[0] for e in episode_ids}))
+              for e in v["episode_ids"] or [] if e in wanted_ids and v["person_id"]]
     names = {p.person_id: p.name for p in load_people(store, in_list("person_id", {f["person_id"] for f in faces}))
              if p.name and not p.hidden}
     wanted: dict[str, list[str]] = {e: [] for e in episode_ids}
@@ -364,6 +392,7 @@ def people_of_media(store: "Store", media_ids: Sequence[str]) -> list[str]:
     """The people some files' faces are assigned to."""
     rows = store.table(FACES_TABLE).search().where(f"{in_list('media_id', media_ids)} AND person_id != ''") \
         .select(["person_id"]).limit(None).to_list()
+    rows += _voices(store, f"{in_list('media_id', media_ids)} AND person_id != ''")
     return sorted({r["person_id"] for r in rows})
 
 
@@ -379,8 +408,17 @@ def recount_people(store: "Store", person_ids: Sequence[str]) -> tuple[int, int]
         by_person.setdefault(f["person_id"], []).append(f)
     keep: list[Person] = []
     gone: list[str] = []
+    heard: dict[str, list] = {}
+    for v in _voices(store, in_list("person_id", person_ids)):
+        heard.setdefault(v["person_id"], []).append(v["time"])
     for p in load_people(store, in_list("person_id", person_ids)):
         members = by_person.get(p.person_id)
+        if not members and p.person_id in heard:  # heard, never seen: a person with no face
+            times = [t for t in heard[p.person_id] if t is not None]
+            p.n_faces, p.cover = 0, ""
+            p.first_seen, p.last_seen = (min(times), max(times)) if times else (None, None)
+            keep.append(p)
+            continue
         if not members:
             gone.append(p.person_id)
             continue

@@ -31,9 +31,12 @@ APPEARANCES = 60
 
 
 def appearances(ctx: Context, person_id: str) -> list[Evidence]:
-    """The moments a person is seen in, newest first, each at the time it was lived there."""
+    """The moments a person is seen or heard in, newest first, each at the time it was lived there."""
     faces = ctx.mem.person_faces(person_id)
-    episode_ids = list(dict.fromkeys(f["episode_id"] for f in reversed(faces) if f.get("episode_id")))[:APPEARANCES]
+    heard = [{"episode_id": e, "time": v["time"]}
+             for v in ctx.mem.person_voices(person_id) for e in v["episode_ids"] or []]
+    found = sorted(faces + heard, key=lambda f: (f["time"] is not None, f["time"] or 0))  # oldest first
+    episode_ids = list(dict.fromkeys(f["episode_id"] for f in reversed(found) if f.get("episode_id")))[:APPEARANCES]
     if not episode_ids:
         return []
     rows = ctx.mem.store.episodes(in_list("episode_id", episode_ids))

@@ -1,0 +1,106 @@
+"""People by voice, on real recordings with the bundled models: a conversation's two speakers get
+turns and segments of their own, voices become people across the library, and naming one changes
+what "what did X say" finds; a voice linked to a face is one person for "see" and "say" alike.
+
+../shared/media/audio/two_speaker_conversation_pyannote_sample.wav: two people; one says "I'm in
+New Jersey now though", the other "... and Texas, originally from Chicago" and never New Jersey. The 60 s monologue is one speaker; the sample day's 15:20 photo shows one face.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import lifelog
+from lifelog.db import VOICES_TABLE
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+CONVERSATION = "audio/two_speaker_conversation_pyannote_sample.wav"
+MONOLOGUE = "audio/monologue_talk_60s_silero.wav"
+FACE = ROOT / "sample_media" / "IMG_20250614_152045.jpg"
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory, shared_media: Path):
+    tmp = tmp_path_factory.mktemp("voices")
+    media = tmp / "media"
+    media.mkdir()
+    for f in (CONVERSATION, MONOLOGUE):
+        shutil.copyfile(shared_media / f, media / Path(f).name)
+    shutil.copyfile(FACE, media / FACE.name)
+    mem = lifelog.open(tmp / "home", now="2026-12-31T12:00:00+00:00")
+    assert mem.ingest([media]).ingested == 3
+    return mem, tmp
+
+
+def voices_of(mem: lifelog.Memory, name: str) -> list[dict]:
+    media_id = next(m.media_id for m in mem.store.all_media() if Path(m.path).name == name)
+    return [v for v in mem.store.table(VOICES_TABLE).search().limit(None).to_list() if v["media_id"] == media_id]
+
+
+def said(mem: lifelog.Memory, episode_ids: list[str]) -> str:
+    rows = mem.store.episodes(" OR ".join(f"episode_id = '{e}'" for e in episode_ids), columns=["transcript"])
+    return " ".join(r["transcript"] for r in rows)
+
+
+def test_two_speakers_get_two_voices_and_segments_of_their_own(library) -> None:
+    mem, _ = library
+    talk = voices_of(mem, Path(CONVERSATION).name)
+    assert len(talk) == 2 and {v["speaker"] for v in talk} == {0, 1}
+    assert talk[0]["person_id"] and talk[0]["person_id"] != talk[1]["person_id"]  # two people, never one
+    # the transcript is cut where the speaker changes: each voice has its own segments, none shared
+    a, b = (set(v["episode_ids"]) for v in talk)
+    assert a and b and not a & b
+    jersey = next(v for v in talk if "New Jersey" in said(mem, v["episode_ids"]))
+    other = next(v for v in talk if v is not jersey)
+    assert "New Jersey" not in said(mem, other["episode_ids"])
+    assert len(voices_of(mem, Path(MONOLOGUE).name)) == 1  # one voice, one speaker
+    voice_people = [p for p in mem.people() if p.n_faces == 0]
+    assert len(voice_people) == 3 and all(p.label.startswith("unnamed voice") for p in voice_people)
+
+
+def test_naming_a_voice_changes_the_answer_then_a_face_and_a_voice_are_one_person(library) -> None:
+    mem, _ = library
+    talk = voices_of(mem, Path(CONVERSATION).name)
+    jersey = next(v for v in talk if "New Jersey" in said(mem, v["episode_ids"]))
+    other = next(v for v in talk if v is not jersey)
+    # before anyone is named, the line about Texas is the answer, whoever said it (the other voice did)
+    before = mem.ask("What did Sam say about Texas?")
+    assert not before.abstained and before.citations[0].episode_id in other["episode_ids"], before.text
+
+    mem.name_person(jersey["person_id"], "Sam")
+    mem.name_person(other["person_id"], "Anna")
+    assert mem.speakers() == ["Anna", "Sam"]
+    assert mem.ask("What did Sam say about Texas?").abstained  # Sam never says it: not Anna's line
+    anna = mem.ask("What did Anna say about Texas?")
+    assert not anna.abstained and anna.citations[0].episode_id in other["episode_ids"], anna.text
+    answer = mem.ask("What did Sam say about New Jersey?")
+    assert not answer.abstained and "New Jersey" in answer.text, answer.text
+    assert answer.citations[0].episode_id in jersey["episode_ids"]  # Sam's segment, not Anna's
+    assert mem.ask("What did Anna say about New Jersey?").abstained  # Anna never mentions it
+
+    # link: Sam's voice and the face in the photo are one person; the name stays on both
+    face = next(p for p in mem.people() if p.n_faces > 0)
+    merged = mem.merge_people(face.person_id, "Sam")
+    assert merged.name == "Sam" and merged.n_faces == 1
+    assert [v["voice_id"] for v in mem.person_voices(face.person_id)] == [jersey["voice_id"]]
+    seen = mem.ask("When did I last see Sam?")
+    assert not seen.abstained and seen.citations[0].path.endswith(FACE.name), seen.text
+    again = mem.ask("What did Sam say about New Jersey?")
+    assert not again.abstained and again.citations[0].episode_id in jersey["episode_ids"], again.text
+
+
+def test_forgetting_a_person_forgets_their_face_and_voice(library) -> None:
+    mem, _ = library
+    talk = voices_of(mem, Path(CONVERSATION).name)
+    anna = next(v for v in talk if "New Jersey" not in said(mem, v["episode_ids"]))
+    report = mem.forget_person("Anna")
+    assert report.people == ["Anna"]
+    assert not [v for v in mem.store.table(VOICES_TABLE).search().limit(None).to_list()
+                if v["voice_id"] == anna["voice_id"]]
+    assert all("Anna" not in (r["people"] or []) for r in mem.store.episodes("scale = 'segment'", columns=["people"]))
+    assert "Anna" not in [p.name for p in mem.people(include_hidden=True)]
