@@ -84,8 +84,10 @@ def visual_answer(va: Any, hits: list[Hit], steps: list[Step], done: Any) -> Ans
 LAST_SEEN = re.compile(r"\bwhere (?:did|have) i (?:last )?(?:see|seen|leave|left|put|have|had) (.+?)\??$", re.I)
 LAST_VISIT = re.compile(r"\bwhen (?:was|were) (?:i|we) last (?:at|in|on) (.+?)\??$", re.I)
 # names are capitalised: "when did I last see Anna" is about a person, "... see the mug" is not
-LAST_PERSON = re.compile(r"(?i:\bwhen did i last see) ([A-Z][\w'-]+)\??$")
-HOW_OFTEN = re.compile(r"(?i:\bhow (?:often|many times) did i see) ([A-Z][\w'-]+)\b")
+# seen by face; heard (a call, a talk, a voice note) by voice
+MET = r"(see|hear|talk to|talk with|speak to|speak with)"
+LAST_PERSON = re.compile(rf"(?i:\bwhen did i last {MET}) ([A-Z][\w'-]+)\??$")
+HOW_OFTEN = re.compile(rf"(?i:\bhow (?:often|many times) did i {MET}) ([A-Z][\w'-]+)\b")
 WHO = re.compile(r"^\s*who (?:is|was|were|are) (?:in|on|at|there)\b(.*)$", re.I)
 
 
@@ -116,20 +118,27 @@ def ask_semantic(mem: Retriever, question: str, parsed: ParsedQuestion, steps: l
                 f" ({len(visit.media_ids)} files)" if len(visit.media_ids) > 1 else "")
             return done(text, [cite(h, label(h)) for h in hits[:3]] or [], steps, 1.0)
     elif (m := LAST_PERSON.search(question)) or (m2 := HOW_OFTEN.search(question)):
-        name = (m or m2).group(1)  # type: ignore[union-attr]
+        verb, name = (m or m2).group(1).lower(), (m or m2).group(2)  # type: ignore[union-attr]
+        heard = verb != "see"
         try:
-            seen = mem.sightings(name, parsed.filters.start, parsed.filters.end)
+            if heard and hasattr(mem, "hearings"):
+                seen = mem.hearings(name, parsed.filters.start, parsed.filters.end)  # type: ignore[attr-defined]
+            else:
+                seen = mem.sightings(name, parsed.filters.start, parsed.filters.end)
         except KeyError:
             step(f"no person named {name}", [])
             return done(f"I don't know anyone called {name} in your media (name people with `lifelog people name`).",
                         [], steps, 0.0)
-        step(f"{len(seen)} sightings of {name}", [(s.episode_id, 1.0) for s in seen[:5]])
+        what = "times heard" if heard else "sightings"
+        step(f"{len(seen)} {what} of {name}", [(s.episode_id, 1.0) for s in seen[:5]])
         hits = [h for h in (mem.hit(s.episode_id) for s in seen) if h]
+        if heard:  # a conversation is one time, however many turns: the last turn of each recording
+            hits = sorted({h.media_id: h for h in hits}.values(), key=lambda h: h.start)
         if not hits:
-            return done(f"I have no sighting of {name}{' ' + parsed.time_phrase if parsed.time_phrase else ''}.",
-                        [], steps, 0.0)
+            return done(f"I have no {'recording of' if heard else 'sighting of'} {name}"
+                        f"{' ' + parsed.time_phrase if parsed.time_phrase else ''}.", [], steps, 0.0)
         if m:
-            return done(f"Last saw {name} {describe_when(hits[-1])}: {label(hits[-1])}",
+            return done(f"Last {'heard' if heard else 'saw'} {name} {describe_when(hits[-1])}: {label(hits[-1])}",
                         [cite(hits[-1], label(hits[-1]))], steps, 1.0)
         return done(f"{len(hits)} time{'s' * (len(hits) != 1)}{' ' + parsed.time_phrase if parsed.time_phrase else ''}: "
                     + "; ".join(label(h) for h in hits[:5]), [cite(h, label(h)) for h in hits[:5]], steps, 1.0)

@@ -429,6 +429,12 @@ class Memory:
     def person_faces(self, ref: str) -> list[dict]:
         return persons.person_faces(self.store, ref)
 
+    def hearings(self, name: str, start: datetime | None = None, end: datetime | None = None) -> list[persons.Sighting]:
+        """Each moment a person was heard speaking (their voice), in time order."""
+        from lifelog.semantic import voices
+
+        return voices.hearings(self.store, name, start, end)
+
     def speakers(self) -> list[str]:
         """The names of the people the library knows by voice (visible, named)."""
         from lifelog.db import VOICES_TABLE

@@ -110,4 +110,19 @@ def person_voices(store: "Store", ref: str) -> list[dict]:
     return sorted(rows, key=lambda r: (r["time"] is None, r["time"]))
 
 
-__all__ = ["SAME_VOICE", "assign_voices", "person_voices", "voice_centroids", "write_voices"]
+def hearings(store: "Store", person_name: str, start=None, end=None) -> list[people.Sighting]:
+    """Each segment a person (by name or id) was heard speaking in [start, end), in time order."""
+    p = people.find_person(store, person_name)
+    if not store.has_table(VOICES_TABLE):
+        return []
+    rows = store.table(VOICES_TABLE).search().where(f"person_id = {quote(p.person_id)}").limit(None).to_list()
+    ids = sorted({e for r in rows for e in r["episode_ids"] or []})
+    if not ids:
+        return []
+    found = store.episodes(in_list("episode_id", ids), columns=["episode_id", "media_id", "start", "offset_start"])
+    out = [people.Sighting(p.label, r["start"], r["episode_id"], r["media_id"], float(r["offset_start"] or 0), "")
+           for r in found if (start is None or r["start"] >= start) and (end is None or r["start"] < end)]
+    return sorted(out, key=lambda s: s.time)
+
+
+__all__ = ["SAME_VOICE", "assign_voices", "hearings", "person_voices", "voice_centroids", "write_voices"]
