@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.describe import ModelSet, Stopwatch, compose_caption
-from ingest.diarize import diarize, file_voices, split_at_turns
+from ingest.diarize import diarize, file_voices, split_at_turns, spoken_spans
 from ingest.episodes import build_episodes, clock, summarise
 from ingest.errors import IngestError
 from ingest.options import IngestOptions, path_text
@@ -88,7 +88,7 @@ def ingest_audio(path: Path, media: MediaRecord, opts: IngestOptions, ms: ModelS
     turns = []
     if voices_out is not None and mono is not None and utts and opts.voices != "never":
         with watch.stage("voices"):  # who speaks when: a segment is one speaker's
-            turns = diarize(mono, [(u.start, u.end) for u in utts])
+            turns = diarize(mono, spoken_spans(utts))
             utts = split_at_turns(utts, turns)
     # segments: utterances, and the silent stretches between them are left out (nothing to find there)
     spans = [(max(0.0, u.start), min(dur, max(u.end, u.start + 0.1))) for u in utts] or [(0.0, dur)]

@@ -302,6 +302,20 @@ def _turns(labels: np.ndarray, frames: np.ndarray) -> list[Turn]:
 MIN_VOICE_S = 3.0
 
 
+def spoken_spans(segments: Sequence[SpeechSegment], gap_s: float = 0.5) -> list[tuple[float, float]]:
+    """Where words are spoken: the words' times merged across pauses under gap_s (a transcript
+    segment can run across a long silence or noise, which must not become a voice); a segment
+    without word times counts whole."""
+    spans: list[tuple[float, float]] = []
+    for s in sorted(segments, key=lambda s: s.start):
+        for a, b in ([(w.start, w.end) for w in s.words] or [(s.start, s.end)]):
+            if spans and a - spans[-1][1] < gap_s:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], b))
+            else:
+                spans.append((a, b))
+    return spans
+
+
 def split_at_turns(utterances: Sequence[SpeechSegment], turns: Sequence[Turn]) -> list[SpeechSegment]:
     """Utterances cut where the speaker changes, by their words' times: each piece is one speaker's
     (an utterance without word times stays whole)."""

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.describe import ModelSet, Stopwatch, describe_images, face_records, save_jpeg, text_likely
-from ingest.diarize import diarize, file_voices
+from ingest.diarize import diarize, file_voices, spoken_spans
 from ingest.episodes import build_episodes, split_spans
 from ingest.frames import FrameReader, Keyframe, iframe_times, iframes_usable, refine_cuts, scan, scan_iframes, shot_boundaries
 from ingest.hashing import hamming, phash
@@ -122,7 +122,7 @@ def ingest_video(path: Path, media: MediaRecord, opts: IngestOptions, ms: ModelS
     episodes = build_episodes(media, spans, keys, words, transcript, opts, kind="video")
     if audio and transcript and transcript.segments and voices_out is not None:
         with watch.stage("voices"):  # a shot can hold two speakers: it is the one who says most of it
-            turns = diarize(audio[0], [(s.start, s.end) for s in transcript.segments])
+            turns = diarize(audio[0], spoken_spans(transcript.segments))
             voices_out.extend(file_voices(audio[0], media.media_id, turns, [
                 (e.episode_id, e.offset_start, e.offset_end) for e in episodes if e.scale == "segment"]))
     for f in faces_out or []:

@@ -137,6 +137,9 @@ def cmd_people(mem: Memory, args: argparse.Namespace) -> int:
                 what = f"{p.n_faces:4d} faces" if p.n_faces else "voice only"
                 print(f"{p.person_id[-6:]}  {p.label:28s} {what:10s} last seen {seen}"
                       + ("  (hidden)" if p.hidden else ""))
+                for q, why in (mem.link_proposals(p.person_id)[:1] if not p.n_faces else []):
+                    print(f"        maybe the same as {q.label} ({why}): `lifelog people merge {q.person_id[-6:]} "
+                          f"{p.person_id[-6:]}` makes them one")
             return 0
         if args.action == "name" and len(args.refs) == 2:
             p = mem.name_person(args.refs[0], args.refs[1])

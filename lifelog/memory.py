@@ -435,6 +435,12 @@ class Memory:
 
         return voices.hearings(self.store, name, start, end)
 
+    def link_proposals(self, ref: str) -> list[tuple[persons.Person, str]]:
+        """People who may be the same as a voice: seen on screen while it speaks, with why."""
+        from lifelog.semantic import voices
+
+        return voices.link_proposals(self.store, ref)
+
     def speakers(self) -> list[str]:
         """The names of the people the library knows by voice (visible, named)."""
         from lifelog.db import VOICES_TABLE

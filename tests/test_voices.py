@@ -3,7 +3,8 @@ turns and segments of their own, voices become people across the library, and na
 what "what did X say" finds; a voice linked to a face is one person for "see" and "say" alike.
 
 ../shared/media/audio/two_speaker_conversation_pyannote_sample.wav: two people; one says "I'm in
-New Jersey now though", the other "... and Texas, originally from Chicago" and never New Jersey. The 60 s monologue is one speaker; the sample day's 15:20 photo shows one face.
+New Jersey now though", the other "... and Texas, originally from Chicago" and never New Jersey.
+The 60 s monologue is one speaker; the sample day's 15:20 photo shows one face.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 CONVERSATION = "audio/two_speaker_conversation_pyannote_sample.wav"
+NARRATED = "video/pool_vacuum_firstperson_narrated_mmaction2.avi"  # a face on screen while a man narrates
 MONOLOGUE = "audio/monologue_talk_60s_silero.wav"
 FACE = ROOT / "sample_media" / "IMG_20250614_152045.jpg"
 
@@ -29,17 +31,21 @@ def library(tmp_path_factory: pytest.TempPathFactory, shared_media: Path):
     tmp = tmp_path_factory.mktemp("voices")
     media = tmp / "media"
     media.mkdir()
-    for f in (CONVERSATION, MONOLOGUE):
+    for f in (CONVERSATION, MONOLOGUE, NARRATED):
         shutil.copyfile(shared_media / f, media / Path(f).name)
     shutil.copyfile(FACE, media / FACE.name)
     mem = lifelog.open(tmp / "home", now="2026-12-31T12:00:00+00:00")
-    assert mem.ingest([media]).ingested == 3
+    assert mem.ingest([media]).ingested == 4
     return mem, tmp
 
 
 def voices_of(mem: lifelog.Memory, name: str) -> list[dict]:
     media_id = next(m.media_id for m in mem.store.all_media() if Path(m.path).name == name)
     return [v for v in mem.store.table(VOICES_TABLE).search().limit(None).to_list() if v["media_id"] == media_id]
+
+
+def photo_id(mem: lifelog.Memory) -> str:
+    return next(m.media_id for m in mem.store.all_media() if Path(m.path).name == FACE.name)
 
 
 def said(mem: lifelog.Memory, episode_ids: list[str]) -> str:
@@ -60,7 +66,17 @@ def test_two_speakers_get_two_voices_and_segments_of_their_own(library) -> None:
     assert "New Jersey" not in said(mem, other["episode_ids"])
     assert len(voices_of(mem, Path(MONOLOGUE).name)) == 1  # one voice, one speaker
     voice_people = [p for p in mem.people() if p.n_faces == 0]
-    assert len(voice_people) == 3 and all(p.label.startswith("unnamed voice") for p in voice_people)
+    assert len(voice_people) == 4 and all(p.label.startswith("unnamed voice") for p in voice_people)
+
+
+def test_a_face_on_screen_while_a_voice_speaks_is_proposed_as_theirs(library) -> None:
+    mem, _ = library
+    narrator = voices_of(mem, Path(NARRATED).name)
+    assert len(narrator) == 1
+    proposals = mem.link_proposals(narrator[0]["person_id"])
+    faces_there = {f["person_id"] for f in mem.store.table("faces").search().limit(None).to_list()
+                   if f["media_id"] == narrator[0]["media_id"]}
+    assert proposals and proposals[0][0].person_id in faces_there and "on screen in" in proposals[0][1]
 
 
 def test_naming_a_voice_changes_the_answer_then_a_face_and_a_voice_are_one_person(library) -> None:
@@ -87,7 +103,8 @@ def test_naming_a_voice_changes_the_answer_then_a_face_and_a_voice_are_one_perso
     assert mem.ask("How often did I talk to Sam?").text.startswith("1 time")  # one conversation, many turns
 
     # link: Sam's voice and the face in the photo are one person; the name stays on both
-    face = next(p for p in mem.people() if p.n_faces > 0)
+    face = next(p for p in mem.people() if p.n_faces > 0
+                and {f["media_id"] for f in mem.person_faces(p.person_id)} == {photo_id(mem)})
     merged = mem.merge_people(face.person_id, "Sam")
     assert merged.name == "Sam" and merged.n_faces == 1
     assert [v["voice_id"] for v in mem.person_voices(face.person_id)] == [jersey["voice_id"]]

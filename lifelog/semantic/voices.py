@@ -26,9 +26,11 @@ from lifelog.sql import in_list, quote, utc
 if TYPE_CHECKING:
     from lifelog.store import Store
 
-# cosine between one file's voice vector and a person's mean: measured on ../shared/media with
-# ingest/diarize.py's vectors, one speaker's two halves of a talk 0.96, the two speakers of a
-# conversation 0.87; between them, nearer the same-speaker side (a split person can be merged)
+# cosine between one file's voice and a person's mean (ingest/diarize.py's GE2E vectors, measured by
+# benchmarks/bench_voices.py on ../shared/media, ../shared/eval/media and sample_media): different people
+# in different files 0.38-0.68 (median 0.55), two people in one room 0.86, one voice across three
+# files 0.96-0.98, the two halves of one recording 0.87-0.99 (the short ones lowest). Strict on
+# purpose: a person split in two can be merged, a wrong merge mixes two people's words.
 SAME_VOICE = 0.92
 
 
@@ -49,18 +51,19 @@ def write_voices(store: "Store", media: MediaRecord, voices: Sequence[VoiceRecor
             f"media_id = {quote(media.media_id)}")
 
 
-def voice_centroids(store: "Store") -> dict[str, np.ndarray]:
-    """Each person's voice: the unit mean of their assigned voices' vectors."""
+def voice_sums(store: "Store") -> dict[str, np.ndarray]:
+    """Each person's voice as the sum of their assigned voices' vectors (its direction is their mean)."""
     rows = store.table(VOICES_TABLE).search().where("person_id != ''").select(["person_id", "embedding"]) \
         .limit(None).to_list()
-    by: dict[str, list[np.ndarray]] = {}
+    out: dict[str, np.ndarray] = {}
     for r in rows:
-        by.setdefault(r["person_id"], []).append(np.asarray(r["embedding"], np.float32))
-    out = {}
-    for pid, vecs in by.items():
-        m = np.mean(vecs, axis=0)
-        out[pid] = m / max(float(np.linalg.norm(m)), 1e-9)
+        v = np.asarray(r["embedding"], np.float32)
+        out[r["person_id"]] = out.get(r["person_id"], np.zeros_like(v)) + v
     return out
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-9)
 
 
 def assign_voices(store: "Store", media_ids: Sequence[str]) -> list[str]:
@@ -72,20 +75,21 @@ def assign_voices(store: "Store", media_ids: Sequence[str]) -> list[str]:
     if not rows:
         return []
     rows.sort(key=lambda r: (r["time"] is None, r["time"], r["voice_id"]))
-    known = voice_centroids(store)
+    sums = voice_sums(store)
     everyone = {p.person_id: p for p in people.load_people(store)}
     opened: list[str] = []
     taken: dict[str, set[str]] = {}  # persons already given a voice of each file
     for r in rows:
         emb = np.asarray(r["embedding"], np.float32)
-        free = [pid for pid in known if pid in everyone and pid not in taken.get(r["media_id"], set())]
-        sims = {pid: float(known[pid] @ emb) for pid in free}
+        free = [pid for pid in sums if pid in everyone and pid not in taken.get(r["media_id"], set())]
+        sims = {pid: float(_unit(sums[pid]) @ emb) for pid in free}
         best = max(sims, key=sims.__getitem__, default=None)
         if best is None or sims[best] < SAME_VOICE:
             best = "person-" + hashlib.blake2b(r["voice_id"].encode(), digest_size=5).hexdigest()
             everyone[best] = people.Person(best, "", False, 0, np.zeros(FACE_DIM, np.float32), r["time"], r["time"])
             opened.append(best)
-            known[best] = emb
+            sums[best] = np.zeros_like(emb)
+        sums[best] = sums[best] + emb  # the person's mean moves with each voice, none is re-read
         r["person_id"] = best
         taken.setdefault(r["media_id"], set()).add(best)
     with store.lock:
@@ -110,6 +114,29 @@ def person_voices(store: "Store", ref: str) -> list[dict]:
     return sorted(rows, key=lambda r: (r["time"] is None, r["time"]))
 
 
+def link_proposals(store: "Store", ref: str) -> list[tuple[people.Person, str]]:
+    """Faces that may be this voice's (or voices this face's): the people seen on screen while it
+    speaks, most often first, each with why ("on screen in 3 of its 4 turns"). The user decides
+    (merging makes them one person); nothing is linked without them."""
+    from lifelog.db import FACES_TABLE
+
+    p = people.find_person(store, ref)
+    mine = person_voices(store, p.person_id)
+    if not mine or not store.has_table(FACES_TABLE):
+        return []
+    where = f"{in_list('media_id', {v['media_id'] for v in mine})} AND person_id NOT IN ('', {quote(p.person_id)})"
+    faces = store.table(FACES_TABLE).search().where(where).select(["media_id", "offset_s", "person_id"]) \
+        .limit(None).to_list()
+    turns = [(v["media_id"], a, b) for v in mine for a, b in zip(v["starts"] or [], v["ends"] or [])]
+    count: dict[str, int] = {}
+    for media_id, a, b in turns:  # a face within a second of a turn counts once for that turn
+        for pid in {f["person_id"] for f in faces if f["media_id"] == media_id and a - 1 <= f["offset_s"] <= b + 1}:
+            count[pid] = count.get(pid, 0) + 1
+    known = {q.person_id: q for q in people.load_people(store, in_list("person_id", list(count)))} if count else {}
+    return [(known[pid], f"on screen in {n} of its {len(turns)} turn{'s' * (len(turns) != 1)}")
+            for pid, n in sorted(count.items(), key=lambda kv: -kv[1]) if pid in known and not known[pid].hidden]
+
+
 def hearings(store: "Store", person_name: str, start=None, end=None) -> list[people.Sighting]:
     """Each segment a person (by name or id) was heard speaking in [start, end), in time order."""
     p = people.find_person(store, person_name)
@@ -125,4 +152,4 @@ def hearings(store: "Store", person_name: str, start=None, end=None) -> list[peo
     return sorted(out, key=lambda s: s.time)
 
 
-__all__ = ["SAME_VOICE", "assign_voices", "hearings", "person_voices", "voice_centroids", "write_voices"]
+__all__ = ["SAME_VOICE", "assign_voices", "hearings", "link_proposals", "person_voices", "voice_sums", "write_voices"]

@@ -6,6 +6,8 @@ a person's appearances are the episodes their faces are in, newest first.
 
 from __future__ import annotations
 
+import html
+
 from collections.abc import Sequence
 from functools import partial
 
@@ -76,7 +78,10 @@ def people_view(ctx: Context, selected: str = "", message: str = "") -> PeopleVi
                                                     "where they appear."), merge, [], [], hint_html(""))
     shown_in = seen[chosen.person_id]
     first, last = _seen(shown_in)
-    return (msg, ids, items, chosen.person_id, chosen.name, person_html(chosen, first, last, len(shown_in)), merge,
+    maybe = "".join(f"<div>Maybe the same person as <b>{html.escape(q.label)}</b> ({html.escape(why)}): merge "
+                    "them to make one record.</div>" for q, why in ctx.mem.link_proposals(chosen.person_id)[:3])
+    details = person_html(chosen, first, last, len(shown_in)) + (f'<div class="ll-note">{maybe}</div>' if maybe else "")
+    return (msg, ids, items, chosen.person_id, chosen.name, details, merge,
             shown_in, gallery(ctx, shown_in), hint_html("Select an appearance to open it here."))
 
 
