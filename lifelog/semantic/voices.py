@@ -71,17 +71,19 @@ def assign_voices(store: "Store", media_ids: Sequence[str]) -> list[str]:
     if not store.has_table(VOICES_TABLE):
         return []
     t = store.table(VOICES_TABLE)
-    rows = t.search().where(f"{in_list('media_id', media_ids)} AND person_id = ''").limit(None).to_list()
+    everyone = {p.person_id: p for p in people.load_people(store)}
+    # unassigned, or assigned to a person a killed run never saved: assigned (again) now
+    rows = [r for r in t.search().where(in_list("media_id", media_ids)).limit(None).to_list()
+            if r["person_id"] not in everyone]
     if not rows:
         return []
     rows.sort(key=lambda r: (r["time"] is None, r["time"], r["voice_id"]))
-    sums = voice_sums(store)
-    everyone = {p.person_id: p for p in people.load_people(store)}
+    sums = {pid: v for pid, v in voice_sums(store).items() if pid in everyone}
     opened: list[str] = []
     taken: dict[str, set[str]] = {}  # persons already given a voice of each file
     for r in rows:
         emb = np.asarray(r["embedding"], np.float32)
-        free = [pid for pid in sums if pid in everyone and pid not in taken.get(r["media_id"], set())]
+        free = [pid for pid in sums if pid not in taken.get(r["media_id"], set())]
         sims = {pid: float(_unit(sums[pid]) @ emb) for pid in free}
         best = max(sims, key=sims.__getitem__, default=None)
         if best is None or sims[best] < SAME_VOICE:
@@ -92,10 +94,10 @@ def assign_voices(store: "Store", media_ids: Sequence[str]) -> list[str]:
         sums[best] = sums[best] + emb  # the person's mean moves with each voice, none is re-read
         r["person_id"] = best
         taken.setdefault(r["media_id"], set()).add(best)
-    with store.lock:
+    with store.lock:  # the people first: a run killed between the two leaves no voice of a missing person
+        people._save_people(store, [everyone[pid] for pid in opened])
         upsert(t, "voice_id", pa.Table.from_pylist([{k: r[k] for k in voices_schema().names} for r in rows],
                                                    schema=voices_schema()))
-        people._save_people(store, [everyone[pid] for pid in opened])
     touched = sorted({r["person_id"] for r in rows})
     people.recount_people(store, touched)  # first and last heard
     if any(everyone[pid].name for pid in touched):
