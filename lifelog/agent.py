@@ -89,6 +89,7 @@ MET = r"(see|hear|talk to|talk with|speak to|speak with)"
 LAST_PERSON = re.compile(rf"(?i:\bwhen did i last {MET}) ([A-Z][\w'-]+)\??$")
 HOW_OFTEN = re.compile(rf"(?i:\bhow (?:often|many times) did i {MET}) ([A-Z][\w'-]+)\b")
 WHO = re.compile(r"^\s*who (?:is|was|were|are) (?:in|on|at|there)\b(.*)$", re.I)
+TALKED = re.compile(r"^\s*who (?:was|were|did) (?:i|we) (?:talking|speaking|talk|speak|chatting|chat)\b", re.I)
 
 
 def ask_semantic(mem: Retriever, question: str, parsed: ParsedQuestion, steps: list[Step], done: Any) -> Answer | None:
@@ -142,6 +143,15 @@ def ask_semantic(mem: Retriever, question: str, parsed: ParsedQuestion, steps: l
                         [cite(hits[-1], label(hits[-1]))], steps, 1.0)
         return done(f"{len(hits)} time{'s' * (len(hits) != 1)}{' ' + parsed.time_phrase if parsed.time_phrase else ''}: "
                     + "; ".join(label(h) for h in hits[:5]), [cite(h, label(h)) for h in hits[:5]], steps, 1.0)
+    elif TALKED.search(question) and hasattr(mem, "talkers"):
+        heard = [(who, h) for who, h in ((w, mem.hit(e)) for w, e in mem.talkers(parsed.filters.start, parsed.filters.end))
+                 if h and parsed.filters.admits(h)]  # type: ignore[attr-defined]
+        step(f"{len(heard)} voices heard", [(w, 1.0) for w, _ in heard[:5]])
+        if heard:
+            names = list(dict.fromkeys(w for w, _ in heard))
+            return done(f"{', '.join(names)} ({'; '.join(label(h) for _, h in heard[:3])})",
+                        [cite(h, w) for w, h in heard[:5]], steps, 1.0)
+        return done(f"I don't know: no one is heard speaking{where_phrase(parsed)}.", [], steps, 0.0)
     elif m := WHO.search(question):
         rest = m.group(1).strip(" ?") or question
         hits, more = adaptive(mem, replace(parsed, text=rest))

@@ -441,6 +441,12 @@ class Memory:
 
         return voices.link_proposals(self.store, ref)
 
+    def talkers(self, start: datetime | None = None, end: datetime | None = None) -> list[tuple[str, str]]:
+        """Who spoke in a span: (person's label, a segment they speak in), in time order."""
+        from lifelog.semantic import voices
+
+        return voices.talkers(self.store, start, end)
+
     def speakers(self) -> list[str]:
         """The names of the people the library knows by voice (visible, named)."""
         from lifelog.db import VOICES_TABLE

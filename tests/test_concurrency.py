@@ -38,7 +38,12 @@ def test_two_ingests_at_once_store_each_file_once(tmp_path: Path) -> None:
     # and it equals one ingest alone
     alone = tmp_path / "alone"
     assert run(alone, "ingest", str(folder), "--quiet").returncode == 0
-    assert got == snapshot(alone)
+    want = snapshot(alone)
+    # on a difference, the rows that differ (not a truncated repr of the whole library)
+    differ = {k: (sorted(set(got[k]) - set(want[k]))[:3], sorted(set(want[k]) - set(got[k]))[:3])
+              if isinstance(got.get(k), list) and isinstance(want.get(k), list) else (got.get(k), want.get(k))
+              for k in set(got) | set(want) if got.get(k) != want.get(k)}
+    assert got == want, differ
 
 
 def test_readers_during_an_ingest_lose_nothing_and_never_fail(tmp_path: Path) -> None:

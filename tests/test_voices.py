@@ -101,6 +101,8 @@ def test_naming_a_voice_changes_the_answer_then_a_face_and_a_voice_are_one_perso
     heard = mem.ask("When did I last hear Anna?")
     assert heard.text.startswith("Last heard Anna") and heard.citations[0].episode_id in other["episode_ids"]
     assert mem.ask("How often did I talk to Sam?").text.startswith("1 time")  # one conversation, many turns
+    talked = mem.ask("Who was I talking to?")
+    assert "Anna" in talked.text and "Sam" in talked.text, talked.text
 
     # link: Sam's voice and the face in the photo are one person; the name stays on both
     face = next(p for p in mem.people() if p.n_faces > 0

@@ -21,7 +21,7 @@ import pyarrow as pa
 from ingest.records import MediaRecord, VoiceRecord
 from lifelog.db import FACE_DIM, VOICES_TABLE, replace, upsert, voices_schema
 from lifelog.semantic import people
-from lifelog.sql import in_list, quote, utc
+from lifelog.sql import in_list, quote, ts, utc
 
 if TYPE_CHECKING:
     from lifelog.store import Store
@@ -139,6 +139,21 @@ def link_proposals(store: "Store", ref: str) -> list[tuple[people.Person, str]]:
             for pid, n in sorted(count.items(), key=lambda kv: -kv[1]) if pid in known and not known[pid].hidden]
 
 
+def talkers(store: "Store", start=None, end=None) -> list[tuple[str, str]]:
+    """Who spoke in [start, end): (person's label, a segment they speak in), in time order; hidden
+    people left out. The user's own voice is one of them when they speak (nothing tells it apart yet)."""
+    if not store.has_table(VOICES_TABLE):
+        return []
+    where = "person_id != ''" + (f" AND time >= {ts(start)}" if start else "") + (f" AND time < {ts(end)}" if end else "")
+    rows = store.table(VOICES_TABLE).search().where(where).select(["person_id", "episode_ids", "time"]) \
+        .limit(None).to_list()
+    ids = {r["person_id"] for r in rows}
+    labels = {p.person_id: p.label for p in people.load_people(store, in_list("person_id", ids)) if not p.hidden} \
+        if rows else {}
+    rows.sort(key=lambda r: r["time"])
+    return [(labels[r["person_id"]], r["episode_ids"][0]) for r in rows if r["person_id"] in labels and r["episode_ids"]]
+
+
 def hearings(store: "Store", person_name: str, start=None, end=None) -> list[people.Sighting]:
     """Each segment a person (by name or id) was heard speaking in [start, end), in time order."""
     p = people.find_person(store, person_name)
@@ -154,4 +169,4 @@ def hearings(store: "Store", person_name: str, start=None, end=None) -> list[peo
     return sorted(out, key=lambda s: s.time)
 
 
-__all__ = ["SAME_VOICE", "assign_voices", "hearings", "link_proposals", "person_voices", "voice_sums", "write_voices"]
+__all__ = ["SAME_VOICE", "assign_voices", "hearings", "link_proposals", "person_voices", "talkers", "voice_sums", "write_voices"]
