@@ -34,7 +34,7 @@ def library(tmp_path_factory: pytest.TempPathFactory, shared_media: Path):
     for f in (CONVERSATION, MONOLOGUE, NARRATED):
         shutil.copyfile(shared_media / f, media / Path(f).name)
     shutil.copyfile(FACE, media / FACE.name)
-    mem = lifelog.open(tmp / "home", now="2026-12-31T12:00:00+00:00")
+    mem = lifelog.open(tmp / "home", now="2026-12-31T12:00:00+00:00", ingest={"voices": "auto"})
     assert mem.ingest([media]).ingested == 4
     return mem, tmp
 
