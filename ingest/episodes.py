@@ -100,7 +100,7 @@ def episode_text(e: EpisodeRecord) -> str:
     """Every signal of an episode as one text: what full-text search and the text vector see.
 
     The title's time is left out: its digits would pull the vector towards other numbers (a file
-    dated by the day it was copied would match "a cup of coffee" better on some days than others),
+    dated by the day it was copied would match the same words better on some days than others),
     and a question's time is matched as a time, on the episode's own fields."""
     title = TITLE_TIME.sub("", e.title)
     parts = [title if title not in e.caption else "", e.caption]  # a photo's title is its first tags: said once

@@ -12,10 +12,28 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from lifelog.api import ingest_report
 from lifelog.memory import Memory
+
+
+# the roles a question can use, loaded in this order (the embedding first: every question needs it)
+WARM_ROLES = ("text_embed", "llm")
+
+
+def warm_models(mem: Memory, on_stage: Callable[[str], None] | None = None) -> None:
+    """Load the models a question needs and open the index, so the first answer does not wait for
+    them (the app, `lifelog serve` and `lifelog mcp` run it as they start). `on_stage` hears each
+    role, then "index"; errors are raised for the caller to show."""
+    for role in WARM_ROLES:
+        if mem.has_model(role):
+            if on_stage:
+                on_stage(role)
+            mem.model(role)
+    if on_stage:
+        on_stage("index")
+    mem.search("a first search to open the index", limit=1)
 
 
 @dataclass

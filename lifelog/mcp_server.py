@@ -24,6 +24,7 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from lifelog import __version__, api
+from lifelog.jobs import warm_models
 from lifelog.memory import Memory
 
 Kind = Literal["photo", "video", "audio"]
@@ -186,10 +187,7 @@ def _warm(mem: Memory, lock: threading.Lock) -> None:
     answer does not wait for them; under the lock, so a first call waits rather than loading twice."""
     with lock:
         try:
-            for role in ("text_embed", "llm"):
-                if mem.has_model(role):
-                    mem.model(role)
-            mem.search("a first search to open the index", limit=1)
+            warm_models(mem)
         except Exception:  # noqa: BLE001 - the first call says what is wrong, as a tool error
             pass
 

@@ -10,12 +10,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ingest.options import local_time
+from ingest.records import time_origin
 from lifelog.sql import quote, ts
 
 if TYPE_CHECKING:
     import numpy as np
 
     from lifelog.settings import Settings
+
+
+def copy_dated(time_source: str) -> bool:
+    """A time source that is only when the file was copied or ingested, not when it was captured
+    (notes on rejected sources after ":" aside)."""
+    return time_origin(time_source or "") in ("file", "ingest")
 
 
 # what each kind of media is called in answers and on screen
@@ -137,7 +144,7 @@ class Hit:
     @property
     def file_dated(self) -> bool:
         """Dated only by the file's modification time: when it was copied, not when it was captured."""
-        return self.time_source in ("file", "ingest")
+        return copy_dated(self.time_source)
 
 
 @dataclass(frozen=True)
@@ -164,7 +171,7 @@ class Citation:
 
     @property
     def file_dated(self) -> bool:
-        return self.time_source in ("file", "ingest")
+        return copy_dated(self.time_source)
 
 
 @dataclass(frozen=True)

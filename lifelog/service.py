@@ -35,7 +35,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from lifelog import api, client
-from lifelog.jobs import Ingestor
+from lifelog.jobs import Ingestor, warm_models
 from lifelog.memory import Memory
 from lifelog.webserve import Served, api_token, check_exposure, interrupt, serve
 
@@ -222,10 +222,7 @@ def warm(mem: Memory) -> threading.Thread:
     """Load the models a question needs and open the index in the background (the first answer need not wait)."""
     def run() -> None:
         try:
-            for role in ("text_embed", "llm"):
-                if mem.has_model(role):
-                    mem.model(role)
-            mem.search("a first search to open the index", limit=1)
+            warm_models(mem)
         except Exception:  # noqa: BLE001 - the first request will say what is wrong
             pass
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from ingest.records import time_origin
 from lifelog.hits import clock_of
+from lifelog.schema import time_origin
 from ui.context import Context
 from ui.views import (
     Evidence,

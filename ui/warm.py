@@ -13,9 +13,9 @@ import threading
 import time
 
 import lifelog
+from lifelog.jobs import WARM_ROLES, warm_models
 
-# the roles a question can use, loaded in this order (the embedding first: every question needs it)
-ROLES = ("text_embed", "llm")
+ROLES = WARM_ROLES
 
 
 class Warmup:
@@ -40,12 +40,7 @@ class Warmup:
     def _run(self) -> None:
         t0 = time.perf_counter()
         try:
-            for role in ROLES:
-                if self.mem.has_model(role):
-                    self.loading = role
-                    self.mem.model(role)
-            self.loading = "index"
-            self.mem.search("a first search to open the index", limit=1)
+            warm_models(self.mem, on_stage=lambda stage: setattr(self, "loading", stage))
         except Exception as e:  # noqa: BLE001 - shown in the header; the question will say it again
             self.error = f"{type(e).__name__}: {e}"
         finally:

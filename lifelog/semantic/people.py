@@ -134,7 +134,7 @@ def load_people(store: "Store", where: str | None = None) -> list[Person]:
             for r in q.limit(None).to_list()]
 
 
-def _save_people(store: "Store", people: Sequence[Person]) -> None:
+def save_people(store: "Store", people: Sequence[Person]) -> None:
     if not people:
         return
     t = store.table(PEOPLE_TABLE)
@@ -188,7 +188,7 @@ def assign_faces(store: "Store", media_ids: Sequence[str]) -> Assignment:
     with store.lock:
         upsert(faces_t, "face_id",
                pa.Table.from_pylist([{k: r[k] for k in faces_schema().names} for r in rows], schema=faces_schema()))
-        _save_people(store, list(changed.values()))
+        save_people(store, list(changed.values()))
     done.faces, done.people_updated = len(rows), len(changed)
     if any(p.name for p in changed.values()):
         sync_episode_people(store, {r["episode_id"] for r in rows})
@@ -221,7 +221,7 @@ def name_person(store: "Store", ref: str, name: str) -> Person:
         raise ValueError("a name cannot be empty; use `lifelog people hide` to hide someone")
     p = _person(store, ref)
     p.name = name
-    _save_people(store, [p])
+    save_people(store, [p])
     sync_episode_people(store, _episodes_of(store, [p.person_id]))
     return p
 
@@ -230,7 +230,7 @@ def hide_person(store: "Store", ref: str, hidden: bool = True) -> Person:
     """Hide a person (a stranger in the background): not listed, not named in answers."""
     p = _person(store, ref)
     p.hidden = hidden
-    _save_people(store, [p])
+    save_people(store, [p])
     sync_episode_people(store, _episodes_of(store, [p.person_id]))
     return p
 
@@ -249,7 +249,7 @@ def merge_people(store: "Store", keep: str, other: str) -> Person:
         a.n_faces, a.name = n, a.name or b.name
         a.first_seen = min(filter(None, [a.first_seen, b.first_seen]), default=None)
         a.last_seen = max(filter(None, [a.last_seen, b.last_seen]), default=None)
-        _save_people(store, [a])
+        save_people(store, [a])
         store.table(PEOPLE_TABLE).delete(f"person_id = {quote(b.person_id)}")
     sync_episode_people(store, _episodes_of(store, [a.person_id]))
     return a
@@ -275,7 +275,7 @@ def split_person(store: "Store", ref: str, face_ids: Sequence[str]) -> Person:
         person.first_seen, person.last_seen = (min(times), max(times)) if times else (None, None)
     with store.lock:
         faces_t.update(where=in_list("face_id", [r["face_id"] for r in moving]), values={"person_id": new.person_id})
-        _save_people(store, [p, new])
+        save_people(store, [p, new])
     sync_episode_people(store, {r["episode_id"] for r in moving})
     return new
 
@@ -430,7 +430,7 @@ def recount_people(store: "Store", person_ids: Sequence[str]) -> tuple[int, int]
         p.cover = p.cover if p.cover in crops else (crops[0] if crops else "")
         keep.append(p)
     with store.lock:
-        _save_people(store, keep)
+        save_people(store, keep)
         if gone:
             store.table(PEOPLE_TABLE).delete(in_list("person_id", gone))
     return len(keep), len(gone)

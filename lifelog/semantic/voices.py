@@ -20,7 +20,15 @@ import pyarrow as pa
 
 from ingest.records import MediaRecord, VoiceRecord
 from lifelog.db import FACE_DIM, VOICES_TABLE, replace, upsert, voices_schema
-from lifelog.semantic import people
+from lifelog.semantic.people import (
+    Person,
+    Sighting,
+    find_person,
+    load_people,
+    recount_people,
+    save_people,
+    sync_episode_people,
+)
 from lifelog.sql import in_list, quote, ts, utc
 
 if TYPE_CHECKING:
@@ -71,7 +79,7 @@ def assign_voices(store: "Store", media_ids: Sequence[str]) -> list[str]:
     if not store.has_table(VOICES_TABLE):
         return []
     t = store.table(VOICES_TABLE)
-    everyone = {p.person_id: p for p in people.load_people(store)}
+    everyone = {p.person_id: p for p in load_people(store)}
     # unassigned, or assigned to a person a killed run never saved: assigned (again) now
     rows = [r for r in t.search().where(in_list("media_id", media_ids)).limit(None).to_list()
             if r["person_id"] not in everyone]
@@ -88,26 +96,26 @@ def assign_voices(store: "Store", media_ids: Sequence[str]) -> list[str]:
         best = max(sims, key=sims.__getitem__, default=None)
         if best is None or sims[best] < SAME_VOICE:
             best = "person-" + hashlib.blake2b(r["voice_id"].encode(), digest_size=5).hexdigest()
-            everyone[best] = people.Person(best, "", False, 0, np.zeros(FACE_DIM, np.float32), r["time"], r["time"])
+            everyone[best] = Person(best, "", False, 0, np.zeros(FACE_DIM, np.float32), r["time"], r["time"])
             opened.append(best)
             sums[best] = np.zeros_like(emb)
         sums[best] = sums[best] + emb  # the person's mean moves with each voice, none is re-read
         r["person_id"] = best
         taken.setdefault(r["media_id"], set()).add(best)
     with store.lock:  # the people first: a run killed between the two leaves no voice of a missing person
-        people._save_people(store, [everyone[pid] for pid in opened])
+        save_people(store, [everyone[pid] for pid in opened])
         upsert(t, "voice_id", pa.Table.from_pylist([{k: r[k] for k in voices_schema().names} for r in rows],
                                                    schema=voices_schema()))
     touched = sorted({r["person_id"] for r in rows})
-    people.recount_people(store, touched)  # first and last heard
+    recount_people(store, touched)  # first and last heard
     if any(everyone[pid].name for pid in touched):
-        people.sync_episode_people(store, {e for r in rows for e in r["episode_ids"] or []})
+        sync_episode_people(store, {e for r in rows for e in r["episode_ids"] or []})
     return opened
 
 
 def person_voices(store: "Store", ref: str) -> list[dict]:
     """A person's voices (file, first second, turns, seconds), in time order."""
-    p = people.find_person(store, ref)
+    p = find_person(store, ref)
     if not store.has_table(VOICES_TABLE):
         return []
     rows = store.table(VOICES_TABLE).search().where(f"person_id = {quote(p.person_id)}") \
@@ -116,13 +124,13 @@ def person_voices(store: "Store", ref: str) -> list[dict]:
     return sorted(rows, key=lambda r: (r["time"] is None, r["time"]))
 
 
-def link_proposals(store: "Store", ref: str) -> list[tuple[people.Person, str]]:
+def link_proposals(store: "Store", ref: str) -> list[tuple[Person, str]]:
     """Faces that may be this voice's (or voices this face's): the people seen on screen while it
     speaks, most often first, each with why ("on screen in 3 of its 4 turns"). The user decides
     (merging makes them one person); nothing is linked without them."""
     from lifelog.db import FACES_TABLE
 
-    p = people.find_person(store, ref)
+    p = find_person(store, ref)
     mine = person_voices(store, p.person_id)
     if not mine or not store.has_table(FACES_TABLE):
         return []
@@ -134,7 +142,7 @@ def link_proposals(store: "Store", ref: str) -> list[tuple[people.Person, str]]:
     for media_id, a, b in turns:  # a face within a second of a turn counts once for that turn
         for pid in {f["person_id"] for f in faces if f["media_id"] == media_id and a - 1 <= f["offset_s"] <= b + 1}:
             count[pid] = count.get(pid, 0) + 1
-    known = {q.person_id: q for q in people.load_people(store, in_list("person_id", list(count)))} if count else {}
+    known = {q.person_id: q for q in load_people(store, in_list("person_id", list(count)))} if count else {}
     return [(known[pid], f"on screen in {n} of its {len(turns)} turn{'s' * (len(turns) != 1)}")
             for pid, n in sorted(count.items(), key=lambda kv: -kv[1]) if pid in known and not known[pid].hidden]
 
@@ -148,15 +156,15 @@ def talkers(store: "Store", start=None, end=None) -> list[tuple[str, str]]:
     rows = store.table(VOICES_TABLE).search().where(where).select(["person_id", "episode_ids", "time"]) \
         .limit(None).to_list()
     ids = {r["person_id"] for r in rows}
-    labels = {p.person_id: p.label for p in people.load_people(store, in_list("person_id", ids)) if not p.hidden} \
+    labels = {p.person_id: p.label for p in load_people(store, in_list("person_id", ids)) if not p.hidden} \
         if rows else {}
     rows.sort(key=lambda r: r["time"])
     return [(labels[r["person_id"]], r["episode_ids"][0]) for r in rows if r["person_id"] in labels and r["episode_ids"]]
 
 
-def hearings(store: "Store", person_name: str, start=None, end=None) -> list[people.Sighting]:
+def hearings(store: "Store", person_name: str, start=None, end=None) -> list[Sighting]:
     """Each segment a person (by name or id) was heard speaking in [start, end), in time order."""
-    p = people.find_person(store, person_name)
+    p = find_person(store, person_name)
     if not store.has_table(VOICES_TABLE):
         return []
     rows = store.table(VOICES_TABLE).search().where(f"person_id = {quote(p.person_id)}").limit(None).to_list()
@@ -164,7 +172,7 @@ def hearings(store: "Store", person_name: str, start=None, end=None) -> list[peo
     if not ids:
         return []
     found = store.episodes(in_list("episode_id", ids), columns=["episode_id", "media_id", "start", "offset_start"])
-    out = [people.Sighting(p.label, r["start"], r["episode_id"], r["media_id"], float(r["offset_start"] or 0), "")
+    out = [Sighting(p.label, r["start"], r["episode_id"], r["media_id"], float(r["offset_start"] or 0), "")
            for r in found if (start is None or r["start"] >= start) and (end is None or r["start"] < end)]
     return sorted(out, key=lambda s: s.time)
 

@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
+from typing import Any
 
 import gradio as gr
 
 import lifelog
-from ingest.records import MediaRecord, time_origin
 from lifelog.hits import clock_of
+from lifelog.schema import copy_dated
 from ui.context import Context
 from ui.evidence import (
     GalleryItem,
@@ -49,8 +50,9 @@ def timeline_days(ctx: Context) -> list[tuple[str, str]]:
 FILE_DAY = " \u2014 file dates only (when copied, not captured)"
 
 
-def _file_dated(m: MediaRecord | None) -> bool:
-    return m is not None and time_origin(m.time_source) in ("file", "ingest")
+def _file_dated(m: Any) -> bool:
+    """A file (a `store.media_info` record) dated only by when it was copied."""
+    return m is not None and copy_dated(m.time_source)
 
 
 def _top_level(ctx: Context, day: str) -> list[dict]:
