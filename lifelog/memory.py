@@ -15,10 +15,8 @@ and splitting it would scatter the public API over several classes.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -208,7 +206,13 @@ class Memory:
         agent reads them) counts as a match at the cut-off even where the vectors are far apart.
         """
         if classes:
-            return self._search_with_classes(text, filters=filters, scale=scale, limit=limit, min_score=min_score)
+            from lifelog.rounds import with_classes
+
+            floor = self.settings.min_score if min_score == DEFAULT else min_score
+            hits = self.search(text, filters=filters, scale=scale, limit=limit, min_score=floor)
+            return hits if floor is None else with_classes(self, text, hits, filters=filters or Filters(),
+                                                           scale=scale, limit=limit or self.settings.top_k,
+                                                           floor=float(floor))  # type: ignore[arg-type]
         self._check_columns()
         if min_score == DEFAULT:
             min_score = self.settings.min_score
@@ -224,26 +228,6 @@ class Memory:
         hits = fuse(query, vector_rows, keyword_rows, self.store.media_info(vector_rows + keyword_rows),
                     self.settings.home, limit=pool, min_score=min_score)  # type: ignore[arg-type]
         return [h for h in hits if filters.admits(h)][:limit]
-
-    def _search_with_classes(self, text: str, *, filters: Filters | None, scale: str | None, limit: int | None,
-                             min_score: float | None | str) -> list[Hit]:
-        from lifelog import lexicon
-
-        floor = self.settings.min_score if min_score == DEFAULT else min_score
-        hits = self.search(text, filters=filters, scale=scale, limit=limit, min_score=floor)
-        tags = self.tags() if lexicon.available() else []
-        words = set(re.findall(r"[^\W\d_]{3,}", text.lower()))
-        kinds = sorted({k for w in words for k in lexicon.narrower(w, tags)})[:lexicon.CLASS_TAGS] if tags else []
-        if not kinds or floor is None:
-            return hits
-        seen = {h.episode_id for h in hits}
-        found = []
-        for tag in kinds:  # found by their class: at the cut-off, below what matched in meaning
-            near = self.search(tag, filters=filters, scale=scale, limit=limit, min_score=None)
-            found += [replace(h, score=floor) for h in near if tag in h.tags and h.episode_id not in seen]
-            seen |= {h.episode_id for h in found}
-        merged = sorted(hits + found, key=lambda h: h.score, reverse=True)
-        return merged[:limit or self.settings.top_k]
 
     def search_by_image(self, image: Any, *, filters: Filters | None = None, scale: str | None = "segment",
                         limit: int | None = None, min_score: float | None = 0.7) -> list[Hit]:

@@ -321,17 +321,43 @@ def by_class(mem: Retriever, parsed: ParsedQuestion, steps: list[Step]) -> list[
         return []
     out: dict[str, Hit] = {}
     for word in sorted(parsed.content_words):
-        kinds = lexicon.narrower(word, tags)[:lexicon.CLASS_TAGS]
+        kinds, found = of_kinds(mem, word, tags, filters=parsed.filters, scale="segment")
         if not kinds:
             continue
-        found = []
-        for tag in kinds:
-            found += [h for h in mem.search(tag, filters=parsed.filters, scale="segment", min_score=None)
-                      if tag in h.tags and h.episode_id not in out]
+        found = [h for h in found if h.episode_id not in out]
         for h in found:
             out[h.episode_id] = replace(h, score=round(max(h.score, mem.settings.sufficient_score), 4))
         steps.append(_step(len(steps) + 1, "semantic", "segment", word, parsed.filters, found,
                            f"{word!r} covers the tags {', '.join(kinds)} (WordNet)"))
     return sorted(out.values(), key=lambda h: h.score, reverse=True)
+
+
+def of_kinds(mem: Retriever, word: str, tags: list[str], *, filters: Filters, scale: str | None,
+             limit: int | None = None) -> tuple[list[str], list[Hit]]:
+    """The library's tags that are kinds of `word` (at most lexicon.CLASS_TAGS), and the episodes
+    tagged with one of them, each once."""
+    kinds = lexicon.narrower(word, tags)[:lexicon.CLASS_TAGS]
+    found: dict[str, Hit] = {}
+    for tag in kinds:
+        for h in mem.search(tag, filters=filters, scale=scale, limit=limit, min_score=None):
+            if tag in h.tags:
+                found.setdefault(h.episode_id, h)
+    return kinds, list(found.values())
+
+
+def with_classes(mem: Retriever, text: str, hits: list[Hit], *, filters: Filters, scale: str | None,
+                 limit: int, floor: float) -> list[Hit]:
+    """A search's hits and the episodes tagged with kinds of its words ("coffee" finds the
+    "espresso", as `by_class` does for questions), these at the cut-off `floor`, below the hits."""
+    tags = mem.tags() if lexicon.available() else []
+    if not tags:
+        return hits
+    seen = {h.episode_id for h in hits}
+    found: list[Hit] = []
+    for word in sorted(set(re.findall(r"[^\W\d_]{3,}", text.lower()))):
+        _, tagged = of_kinds(mem, word, tags, filters=filters, scale=scale, limit=limit)
+        found += [replace(h, score=floor) for h in tagged if h.episode_id not in seen]
+        seen |= {h.episode_id for h in tagged}
+    return sorted(hits + found, key=lambda h: h.score, reverse=True)[:limit]
 
 
