@@ -186,15 +186,12 @@ class _Threads:
         self._active = 0
         self._limiter: object | None = None
         self._pool: ThreadPoolExecutor | None = None
-        try:
-            # comes with scikit-learn (a sentence-transformers dependency); without it BLAS keeps
-            # its own threads and chunks run one after another
-            from threadpoolctl import ThreadpoolController
-
-            self._controller: object | None = ThreadpoolController()
-        except ImportError:
-            self._controller = None
-            self.workers = 1
+        # BLAS keeps its own threads and chunks run one after another. Holding BLAS to one thread
+        # while encoding (threadpoolctl) was faster on a busy machine, but the limit is process-wide:
+        # speech recognition's features, computed at the same moment in another ingest thread, came
+        # out of a differently threaded BLAS and its transcripts differed from run to run
+        self._controller: object | None = None
+        self.workers = 1
 
     @contextlib.contextmanager
     def one_thread(self) -> Iterator[None]:
