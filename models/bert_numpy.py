@@ -10,7 +10,7 @@ libraries stay valid.
     >>> enc.encode(["where are my keys"]).shape
     (1, 384)
 
-Imports only numpy at import time; `tokenizers`, `safetensors` and `threadpoolctl` with the weights.
+Imports only numpy at import time; `tokenizers` and `safetensors` with the weights.
 """
 
 from __future__ import annotations
