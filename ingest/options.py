@@ -47,9 +47,8 @@ class IngestOptions:
     # OCR gating: "auto" runs OCR only where a cheap stroke test finds likely text; "always"; "never"
     ocr: str = "auto"
     # speaker turns and voice vectors for recordings with speech (ingest/diarize.py; GE2E, ~0.3 s
-    # per minute of speech after a one-off 1-2 s load): "auto" keeps them, "never" (for now the
-    # default: its thresholds were set on a handful of recordings) skips them
-    voices: str = "never"
+    # per minute of speech after a one-off 1-2 s load): "auto" keeps them, "never" skips them
+    voices: str = "auto"
     # an event (minutes) ends at a pause in speech this long, or at a big visual change ...
     event_gap_s: float = 20.0
     # ... and never grows past this many seconds
