@@ -27,7 +27,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Protocol
 
 from ingest.describe import ModelSet
 from ingest.errors import IngestError
@@ -234,31 +234,138 @@ def _set_torch_threads(workers: int) -> None:
         pass
 
 
+class Claims:
+    """Content ids being ingested in this batch: of two copies of one file, only the first is ingested."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids: set[str] = set()
+
+    def claim(self, media_id: str) -> bool:
+        with self._lock:
+            if media_id in self._ids:
+                return False
+            self._ids.add(media_id)
+            return True
+
+    def release(self, media_id: str) -> None:
+        with self._lock:
+            self._ids.discard(media_id)
+
+    def __contains__(self, media_id: str) -> bool:
+        with self._lock:
+            return media_id in self._ids
+
+
+def process(path: Path, opts: IngestOptions, ms: ModelSet, known: Callable[[str], MediaRecord | None],
+            claims: Claims) -> tuple[str, object]:
+    """One file, start to end, wherever it runs (a thread here, a Ray worker elsewhere): ("skip",
+    (media, known)) for known content, ("ok", FileResult), or ("fail", (reason, media)). Errors
+    are the file's, never the batch's, except a full disk."""
+    tried: list[MediaRecord] = []  # each probe of the file; more than one when it changed while read
+    try:
+        return _attempts(path, opts, ms, known, claims, tried)
+    except IngestError as e:
+        return "fail", (str(e), tried[-1] if tried else None)
+    except Exception as e:  # a bug or an unexpected decoder error: recorded, the batch goes on
+        if _disk_full(e):  # no file can be stored any more: stop the batch, keep what is written
+            raise
+        return "fail", (_unexpected(path, e), tried[-1] if tried else None)
+    finally:  # thumbnails and keyframes of versions that changed while they were read
+        for media in tried[:-1]:
+            if media.media_id not in claims and known(media.media_id) is None:
+                shutil.rmtree(thumbs_dir(opts, media.media_id), ignore_errors=True)
+
+
+def _attempts(path: Path, opts: IngestOptions, ms: ModelSet, known: Callable[[str], MediaRecord | None],
+              claims: Claims, tried: list[MediaRecord]) -> tuple[str, object]:
+    """Probe and ingest `path`, once more if it changed while it was read."""
+    for _ in range(2):
+        before = _stamp(path)  # taken before hashing: a write during the hash or the decoding shows
+        t0 = time.perf_counter()
+        media = probe(path)
+        tried.append(media)
+        probe_s = time.perf_counter() - t0
+        stored = known(media.media_id)
+        if stored is not None:
+            return "skip", (media, stored)
+        if not claims.claim(media.media_id):  # two copies of one file in this batch: only the first
+            return "skip", (media, None)
+        result = ingest_file(path, opts, media=media, model_set=ms)
+        result.timings["probe"] = result.timings.get("probe", 0.0) + probe_s
+        if before is not None and _stamp(path) == before:
+            return "ok", result
+        # the hash may be of one content and the episodes of another: read it again
+        log.info("%s changed while it was read; reading it again", path_text(path))
+        claims.release(media.media_id)
+    tried.append(MediaRecord(media_id="", path=tried[-1].path, kind=tried[-1].kind, size_bytes=0,
+                             mtime=tried[-1].mtime))  # the content is unknown: no id, the thumbnails go
+    return "fail", (f"{path_text(path)}: {CHANGED}", tried[-1])
+
+
+class Runner(Protocol):
+    """Where files are processed: threads of this process (the default), or a Ray cluster's
+    workers (`lifelog.cluster.RayRunner`). Results come back here, where the sink is written."""
+
+    workers: int
+
+    def start(self, opts: IngestOptions, known: Callable[[str], MediaRecord | None]) -> None: ...
+
+    def submit(self, path: Path) -> Future: ...  # resolves to process()'s (status, payload)
+
+    def close(self) -> None: ...
+
+
+class ThreadRunner:
+    """`process` on a pool of threads; decoders and models release the GIL, so threads use the cores."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._pool: ThreadPoolExecutor | None = None
+
+    def start(self, opts: IngestOptions, known: Callable[[str], MediaRecord | None]) -> None:
+        self._opts, self._known, self._claims = opts, known, Claims()
+        self._ms = ModelSet(opts)
+        _set_torch_threads(self.workers)
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ingest")
+
+    def submit(self, path: Path) -> Future:
+        assert self._pool is not None
+        return self._pool.submit(process, path, self._opts, self._ms, self._known, self._claims)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+
 def ingest_paths(
     paths: Iterable[Path | str],
     sink: Sink,
     opts: IngestOptions,
     progress: Callable[[BatchProgress], None] | None = None,
     stop: threading.Event | None = None,
+    runner: Runner | None = None,
 ) -> BatchReport:
     """Ingest every supported file under `paths` into `sink`; returns what happened.
 
-    Files run in parallel on `opts.workers` threads; all writes to the sink happen on the calling
-    thread (the sink need not be thread-safe). Setting `stop` finishes the files in flight, writes
-    them, and returns: a later run continues where this one stopped.
+    Files run in parallel on `opts.workers` threads, or on a `runner`'s workers (a Ray cluster);
+    all writes to the sink happen on the calling thread (the sink need not be thread-safe). Setting
+    `stop` finishes the files in flight, writes them, and returns: a later run continues where this
+    one stopped.
     """
     t_start = time.perf_counter()
     report = BatchReport()
     files = discover(paths, report.failed, report.ignored)
     timings: dict[str, float] = defaultdict(float)
-    # never more workers than files: one long video then gets every core (decoder and model threads
-    # are sized from opts.workers)
-    workers = max(1, min(opts.workers, len(files)))
-    opts = replace(opts, workers=workers)
-    ms = ModelSet(opts)
-    _set_torch_threads(workers)
+    if runner is None:
+        # never more workers than files: one long video then gets every core (decoder and model
+        # threads are sized from opts.workers)
+        workers = max(1, min(opts.workers, len(files)))
+        opts = replace(opts, workers=workers)
+        runner = ThreadRunner(workers)
     done = 0
     bytes_done = 0
+    written: set[str] = set()  # content ids stored by this batch: a worker's retried file lands once
 
     def notify(current: Path) -> None:
         if progress is None:
@@ -269,52 +376,8 @@ def ingest_paths(
         eta = (left * elapsed / done) if done else None
         progress(BatchProgress(done, len(files), path_text(current), report.media_seconds, bytes_done, rate, eta))
 
-    def work(path: Path) -> tuple[str, object]:
-        """Runs on a worker: ("skip", media) for known content, ("ok", FileResult), or ("fail", (reason, media))."""
-        tried: list[MediaRecord] = []  # each probe of the file; more than one when it changed while read
-        try:
-            return _attempts(path, tried)
-        except IngestError as e:
-            return "fail", (str(e), tried[-1] if tried else None)
-        except Exception as e:  # a bug or an unexpected decoder error: recorded, the batch goes on
-            if _disk_full(e):  # no file can be stored any more: stop the batch, keep what is written
-                raise
-            return "fail", (_unexpected(path, e), tried[-1] if tried else None)
-        finally:  # thumbnails and keyframes of versions that changed while they were read
-            for media in tried[:-1]:
-                if media.media_id not in claimed and sink_known(media.media_id) is None:
-                    shutil.rmtree(thumbs_dir(opts, media.media_id), ignore_errors=True)
-
-    def _attempts(path: Path, tried: list[MediaRecord]) -> tuple[str, object]:
-        """Probe and ingest `path`, once more if it changed while it was read."""
-        for _ in range(2):
-            before = _stamp(path)  # taken before hashing: a write during the hash or the decoding shows
-            t0 = time.perf_counter()
-            media = probe(path)
-            tried.append(media)
-            probe_s = time.perf_counter() - t0
-            known = sink_known(media.media_id)
-            if known is not None:
-                return "skip", (media, known)
-            with sink_lock:  # two copies of one file in this batch: only the first is ingested
-                if media.media_id in claimed:
-                    return "skip", (media, None)
-                claimed.add(media.media_id)
-            result = ingest_file(path, opts, media=media, model_set=ms)
-            result.timings["probe"] = result.timings.get("probe", 0.0) + probe_s
-            if before is not None and _stamp(path) == before:
-                return "ok", result
-            # the hash may be of one content and the episodes of another: read it again
-            log.info("%s changed while it was read; reading it again", path_text(path))
-            with sink_lock:
-                claimed.discard(media.media_id)
-        tried.append(MediaRecord(media_id="", path=tried[-1].path, kind=tried[-1].kind, size_bytes=0,
-                                 mtime=tried[-1].mtime))  # the content is unknown: no id, the thumbnails go
-        return "fail", (f"{path_text(path)}: {CHANGED}", tried[-1])
-
     # known() is called from workers; serialise it with writes, since the sink is not thread-safe
     sink_lock = threading.Lock()
-    claimed: set[str] = set()
 
     def sink_known(media_id: str) -> MediaRecord | None:
         with sink_lock:
@@ -331,7 +394,11 @@ def ingest_paths(
                 report.moved += 1
         elif status == "ok":
             result: FileResult = payload  # type: ignore[assignment]
+            if result.media.media_id in written:  # a retried worker's second copy of a stored file
+                report.skipped += 1
+                return
             sink.write(result)
+            written.add(result.media.media_id)
             report.ingested += 1
             report.media_seconds += _media_seconds(result.media)
             for k, v in result.timings.items():
@@ -344,15 +411,16 @@ def ingest_paths(
 
     pending = iter(files)
     in_flight: dict[Future, Path] = {}
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
+    runner.start(opts, sink_known)
+    try:
         def submit_next() -> None:
             if stop is not None and stop.is_set():
                 return
             p = next(pending, None)
             if p is not None:
-                in_flight[pool.submit(work, p)] = p
+                in_flight[runner.submit(p)] = p
 
-        for _ in range(workers):
+        for _ in range(runner.workers):
             submit_next()
         while in_flight:
             finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
@@ -383,9 +451,11 @@ def ingest_paths(
                 except Exception as e:  # a progress display's error never ends the batch
                     log.warning("progress report failed: %s", one_line(f"{type(e).__name__}: {e}", 200))
                 submit_next()
+    finally:
+        runner.close()
     report.seconds = time.perf_counter() - t_start
     report.timings = dict(timings)
     return report
 
 
-__all__ = ["BatchProgress", "BatchReport", "discover", "ingest_paths"]
+__all__ = ["BatchProgress", "BatchReport", "Claims", "Runner", "ThreadRunner", "discover", "ingest_paths", "process"]

@@ -137,6 +137,9 @@ class FileResult:
     faces: list[FaceRecord] = field(default_factory=list)
     # voices heard, one per speaker (recordings with speech)
     voices: list[VoiceRecord] = field(default_factory=list)
+    # the pictures ingestion wrote under thumbs/<media_id>/, by name, when they were made on another
+    # machine (a Ray worker); None: they are in this home's thumbs folder already
+    assets: dict[str, bytes] | None = None
 
 
 class Sink(Protocol):

@@ -167,7 +167,7 @@ def _drop_visual(store: "Store", home: Path, media: Sequence[MediaRecord], budge
             batch.append(m)
             estimate -= size[m.media_id]
         t.delete(in_list("media_id", [m.media_id for m in batch]))
-        vacuum.purge(t, store.database.path / f"{VISUAL_TABLE}.lance")
+        vacuum.purge(t, store.database.table_folder(VISUAL_TABLE))
         after = derived_bytes(home)
         for m in batch:
             _record(home, report, Dropped(VISUAL, m.media_id, m.path, size[m.media_id]))

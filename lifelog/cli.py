@@ -62,7 +62,8 @@ def print_report(report: Any) -> None:
 
 
 def cmd_ingest(mem: Memory, args: argparse.Namespace) -> int:
-    report = mem.ingest(args.paths, progress=None if args.quiet else Progress())
+    report = mem.ingest(args.paths, progress=None if args.quiet else Progress(),
+                        ray=args.ray or mem.settings.ray_address, ray_workers=args.ray_workers)
     print_report(report)
     if getattr(mem, "last_budget", None) and mem.last_budget.dropped:
         print(mem.last_budget.summary(mem.settings.home))
@@ -231,11 +232,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", choices=("bundled", "full", "tiny"), help="models to use (LIFELOG_PROFILE; default bundled)")
     p.add_argument("--workers", type=int, help="files ingested in parallel (LIFELOG_WORKERS; default: cores)")
     p.add_argument("--now", help="reference time for 'yesterday' etc., ISO format (LIFELOG_NOW)")
+    p.add_argument("--db", help="where the library's database lives, e.g. s3://bucket/lifelog (LIFELOG_DB_URI; "
+                                "default <home>/lancedb; credentials from AWS_* or [storage_options])")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("ingest", help="add files and folders to memory")
     s.add_argument("paths", nargs="+")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--ray", metavar="ADDRESS", help="spread the files over a Ray cluster, e.g. 127.0.0.1:6379 or auto "
+                                                    "(LIFELOG_RAY_ADDRESS); paths must exist on every node")
+    s.add_argument("--ray-workers", type=int, metavar="N", help="Ray workers (default: one per CPU of the cluster)")
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("search", help="find episodes by text, with filters")
@@ -320,7 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     overrides: dict[str, Any] = {"home": args.home, "profile": args.profile, "workers": args.workers, "now": args.now,
-                                 "port": getattr(args, "port", None)}
+                                 "port": getattr(args, "port", None), "db_uri": args.db}
     if args.command == "demo" and not args.home:
         overrides["home"] = str(default_home().with_name("lifelog-demo"))
     try:

@@ -111,7 +111,8 @@ def cmd_status(mem: Memory, args: argparse.Namespace) -> int:
 
 
 def show_status(s: Status, budget_line: str) -> None:
-    print(f"Library: {s.home}  (profile {s.profile})")
+    database = (s.extra or {}).get("database")
+    print(f"Library: {database + ' (home ' + s.home + ')' if database else s.home}  (profile {s.profile})")
     media = ", ".join(f"{n} {k}" for k, n in sorted(s.media_by_kind.items())) or "nothing yet"
     print(f"Media: {media}; {s.media_hours:.2f} h of video and audio; {s.failed} failed")
     print("Episodes: " + (", ".join(f"{n} {k}" for k, n in s.episodes_by_scale.items()) or "none"))

@@ -9,10 +9,16 @@ Tables (one schema function each, below):
 
 Stores of each kind sit on a `Database` and open their tables through `Database.table`, which
 creates a missing table with its schema (safe when two threads race to create it).
+
+A database is a local folder (the default) or a URI LanceDB opens (`s3://bucket/lifelog`, with its
+`storage_options`). A remote database's writer lock is a file under the home on this machine
+(`<home>/locks/`): one machine writes a remote library at a time (a Ray ingest's coordinator is
+that machine); readers anywhere see each commit.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
@@ -219,6 +225,12 @@ SCHEMAS: dict[str, Callable[[], pa.Schema]] = {
 }
 
 
+def is_remote(path: Path | str) -> bool:
+    """Whether a database location is a URI of an object store (s3://, gs://, az://, ...), not a folder."""
+    text = str(path)
+    return "://" in text and not text.startswith("file://")
+
+
 def upsert(table: Any, key: str, rows: pa.Table) -> None:
     """Insert rows or replace those with the same key, in one commit (a reader sees old or new)."""
     if rows.num_rows:
@@ -244,13 +256,33 @@ class Database:
     before them, by any process: the connection re-reads a table's latest version on each call.
     """
 
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
-        # interval 0: every read checks for a newer version (a local stat; the app sees a CLI ingest)
-        self.connection = lancedb.connect(str(self.path), read_consistency_interval=timedelta(0))
+    def __init__(self, path: Path | str, *, storage_options: dict[str, str] | None = None,
+                 lock_dir: Path | None = None):
+        self.remote = is_remote(path)
+        self.uri = str(path).rstrip("/") if self.remote else str(Path(path))
+        self.storage_options = dict(storage_options or {})
+        # a local database's folder (None for a remote one: its files are not on this machine)
+        self.path: Path | None = None if self.remote else Path(path)
+        if self.path is not None:
+            self.path.mkdir(parents=True, exist_ok=True)
+        # interval 0: every read checks for a newer version (a local stat; the app sees a CLI ingest;
+        # on object storage one small request, measured in benchmarks/bench_scale_out.py)
+        self.connection = lancedb.connect(self.uri, read_consistency_interval=timedelta(0),
+                                          storage_options=self.storage_options or None)
         # every writer (episodes, semantic and visual memory) holds it: one writer per library
-        self.lock = WriterLock(self.path)
+        if self.path is not None:
+            self.lock = WriterLock(self.path)
+        else:
+            if lock_dir is None:
+                raise ValueError(f"a remote database ({self.uri}) needs a local folder for its writer lock")
+            folder = Path(lock_dir) / "locks" / hashlib.sha256(self.uri.encode()).hexdigest()[:16]
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "uri").write_text(self.uri + "\n", encoding="utf-8")
+            self.lock = WriterLock(folder)
+
+    def table_folder(self, name: str) -> Path | None:
+        """A table's `<name>.lance` folder on this machine; None for a remote database."""
+        return None if self.path is None else self.path / f"{name}.lance"
 
     def table_names(self) -> list[str]:
         result = self.connection.list_tables()

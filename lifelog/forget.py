@@ -344,6 +344,8 @@ def _execute(store: "Store", home: Path, plan: ForgetPlan, rebuild: Rebuild) -> 
     _step("files")
     for mid in ids:
         shutil.rmtree(home / "thumbs" / mid, ignore_errors=True)
+    if store.assets is not None:  # a remote library's pictures (and this machine's cache of them)
+        store.assets.delete(ids)
     for path in plan.uploads:
         Path(path).unlink(missing_ok=True)
     for crop in plan.crops:
@@ -358,7 +360,7 @@ def _execute(store: "Store", home: Path, plan: ForgetPlan, rebuild: Rebuild) -> 
         store.media_table.delete(gone)
     _step("purge")
     for name in store.database.table_names():
-        vacuum.purge(store.table(name), store.database.path / f"{name}.lance")
+        vacuum.purge(store.table(name), store.database.table_folder(name))
     store.episodes_changed()
     journal_path(home).unlink(missing_ok=True)
     _fsync_dir(home)

@@ -89,8 +89,15 @@ class Memory:
 
     @cached_property
     def store(self) -> Store:
+        from lifelog.assets import Assets
+        from lifelog.db import Database
+
         text, image = self._columns()
-        return Store(self.settings.db_path, text, image)
+        database = Database(self.settings.db_path, storage_options=self.settings.storage_options(),
+                            lock_dir=self.settings.home)
+        store = Store(database, text, image)
+        store.assets = Assets(database, self.settings.home)
+        return store
 
     @cached_property
     def writer(self) -> FileWriter:
@@ -124,8 +131,10 @@ class Memory:
         )
 
     def ingest(self, paths: Iterable[str | Path], *, progress: Callable[[Any], None] | None = None,
-               stop: threading.Event | None = None) -> Any:
-        """Ingest files and folders; already known files are skipped. Returns a `BatchReport`."""
+               stop: threading.Event | None = None, ray: str | None = None, ray_workers: int | None = None) -> Any:
+        """Ingest files and folders; already known files are skipped. Returns a `BatchReport`.
+        With `ray` (a cluster's address) the files are processed on its workers and written here
+        (lifelog/cluster.py)."""
         from ingest.batch import ingest_paths
 
         self._check_columns()
@@ -135,7 +144,13 @@ class Memory:
             raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
         self.store.repair()  # a killed run's half-written file (under the lock: no one else is half-way)
         self.finish_forget()  # a forget a crash interrupted: finished before new files come in
-        report = ingest_paths(paths, self.writer, self.ingest_options(), progress=progress, stop=stop)
+        runner = None
+        if ray:
+            from lifelog.cluster import RayRunner
+
+            runner = RayRunner(ray, uri=self.store.database.uri, storage_options=self.store.database.storage_options,
+                               actors=ray_workers)
+        report = ingest_paths(paths, self.writer, self.ingest_options(), progress=progress, stop=stop, runner=runner)
         with self.store.lock:  # a concurrent ingest's files count as new here too: consolidation is idempotent
             # every stored file that consolidation has not folded in: this run's, a concurrent ingest's,
             # and those of a run killed between its last write and its consolidation
@@ -345,13 +360,16 @@ class Memory:
     def status(self) -> Status:
         counts = self.store.counts()
         disk = {
-            "database": _du(self.settings.db_path),
+            "database": _du(self.settings.db_path) if not self.settings.remote else 0,
             "thumbnails": _du(self.settings.thumbs_dir),
             "models": _du(self.settings.cache_dir),
         }
         stale = [f"{s.name}: {s.stored_model} -> {s.wanted_model}" for s in self.store.stale_columns()]
-        return Status(home=str(self.settings.home), profile=self.settings.profile, disk_bytes=disk,
-                      stale_columns=stale, **counts)
+        status = Status(home=str(self.settings.home), profile=self.settings.profile, disk_bytes=disk,
+                        stale_columns=stale, **counts)
+        if self.settings.remote:  # where the library itself lives; the home holds a cache of its pictures
+            status.extra["database"] = str(self.settings.db_path)
+        return status
 
     def reindex(self, progress: Callable[[int, int], None] | None = None) -> list[str]:
         """Recompute the vector columns whose model changed, from stored text and keyframes."""
@@ -514,6 +532,8 @@ class Memory:
         """Degrade the oldest media's keyframes, thumbnails, then visual memory until the library
         fits its budget (run after each ingest); None without a budget."""
         limit = budget.budget_bytes(self.settings.budget_gb)
+        if self.settings.remote:  # a bucket's size is its owner's to manage; the budget is this disk's
+            return None
         return None if limit is None else budget.enforce(self.store, self.settings.home, limit)
 
 

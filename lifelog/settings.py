@@ -6,6 +6,11 @@ The config file is `$LIFELOG_CONFIG`, else `<home>/config.toml`; its keys are th
 below (`profile = "full"`, `[models] speech = "/path/to/whisper"`). Ingestion's own settings
 (`ingest.options.IngestOptions`: video sampling, segmentation, OCR gating, photo sessions, image
 sizes) go in an `[ingest]` table (`[ingest] frame_interval_s = 2.0`) or `LIFELOG_INGEST_<NAME>`.
+
+The library's database may live anywhere LanceDB can open (`db_uri = "s3://bucket/lifelog"`, or
+`LIFELOG_DB_URI`); its credentials come from a `[storage_options]` table or the standard AWS
+variables (`storage_options` below). The home stays on this machine: config, models, the writer's
+lock and a cache of the thumbnails.
 """
 
 from __future__ import annotations
@@ -71,10 +76,48 @@ class Settings:
     # or vectors): over it, after an ingest, the oldest keyframes, thumbnails, then visual memory go
     # (lifelog/budget.py). None: no budget
     budget_gb: float | None = None
+    # where the database lives: None is <home>/lancedb; else any URI LanceDB opens ("s3://bucket/lib",
+    # "gs://...", "az://...", a folder). Thumbnails and keyframes then go into it too (lifelog/assets.py)
+    db_uri: str | None = None
+    # object-store options for db_uri (LanceDB's storage_options: aws_endpoint, aws_region, ...);
+    # unset keys come from the standard AWS_* variables (`storage_options()` below)
+    storage: Mapping[str, str] = field(default_factory=dict)
+    # a Ray cluster to ingest on (`lifelog ingest --ray`; lifelog/cluster.py), e.g. "127.0.0.1:6379"
+    ray_address: str | None = None
 
     @property
-    def db_path(self) -> Path:
+    def db_path(self) -> Path | str:
+        """The database: a local folder (the default), or the URI of a remote one."""
+        if self.db_uri and "://" in self.db_uri and not self.db_uri.startswith("file://"):
+            return self.db_uri
+        if self.db_uri:
+            return Path(self.db_uri.removeprefix("file://")).expanduser()
         return self.home / "lancedb"
+
+    @property
+    def remote(self) -> bool:
+        return isinstance(self.db_path, str)
+
+    def storage_options(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
+        """LanceDB's storage_options for a remote db_uri: the config's `[storage_options]`, and for an
+        S3 URI the standard AWS variables for what it leaves out (an S3-compatible server's endpoint
+        in AWS_ENDPOINT_URL; http endpoints are allowed and addressed by path, as MinIO and
+        SeaweedFS want)."""
+        if not self.remote:
+            return {}
+        env = os.environ if env is None else env
+        options = {k: str(v) for k, v in self.storage.items()}
+        if str(self.db_path).startswith(("s3://", "s3a://")):
+            for key, names in _AWS_ENV.items():
+                value = next((env[n] for n in names if env.get(n)), None)
+                if value and key not in options:
+                    options[key] = value
+            endpoint = options.get("aws_endpoint", "")
+            if endpoint.startswith("http://"):
+                options.setdefault("allow_http", "true")
+            if endpoint:
+                options.setdefault("aws_virtual_hosted_style_request", "false")
+        return options
 
     @property
     def thumbs_dir(self) -> Path:
@@ -88,6 +131,15 @@ class Settings:
     def worker_count(self) -> int:
         return self.workers or max(1, os.cpu_count() or 1)
 
+
+# storage_options key -> the standard variables it is read from, first found wins
+_AWS_ENV = {
+    "aws_access_key_id": ("AWS_ACCESS_KEY_ID",),
+    "aws_secret_access_key": ("AWS_SECRET_ACCESS_KEY",),
+    "aws_session_token": ("AWS_SESSION_TOKEN",),
+    "aws_region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
+    "aws_endpoint": ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT"),
+}
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 # IngestOptions fields that a user may set; the rest come from the settings above (home, models, ...)
@@ -128,6 +180,12 @@ def _coerce(name: str, value: Any) -> Any:
             raise ValueError(f"{ENV_PREFIX}{name.upper()}={value!r} is not a number") from None
     if name == "ingest":
         return {k: _coerce_ingest(k, v) for k, v in dict(value).items()}
+    if name == "storage":
+        if isinstance(value, str):
+            raise ValueError("storage options are a table: [storage_options] in config.toml, or AWS_* variables")
+        return {str(k): str(v) for k, v in dict(value).items()}
+    if name == "db_uri":
+        return str(value).strip() or None
     if name == "now":
         if isinstance(value, datetime):
             return value
@@ -157,6 +215,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None, env: Mapping[str, 
         except tomllib.TOMLDecodeError as e:
             raise ValueError(f"config file {config_path} is not valid TOML: {e}") from e
         for key, value in config.items():
+            if key == "storage_options":  # the TOML table's name says what it is; the field is shorter
+                key = "storage"
             if key not in _FIELDS:
                 raise ValueError(f"config file {config_path}: unknown setting {key!r}; known: {', '.join(_FIELDS)}")
             values[key] = value
@@ -170,7 +230,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None, env: Mapping[str, 
     ingest.update(overrides.pop("ingest", None) or {})
     values["ingest"] = ingest
     for name in _FIELDS:
-        if name in ("models", "ingest"):
+        if name in ("models", "ingest", "storage"):
             continue
         raw = env.get(ENV_PREFIX + name.upper())
         if raw not in (None, ""):

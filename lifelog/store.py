@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from ingest.records import EpisodeRecord, MediaRecord, Source
 from lifelog import indexes
+from lifelog.assets import ASSETS_TABLE, Assets
 from lifelog.db import (
     EPISODE_TABLE,
     MEDIA_TABLE,
@@ -88,6 +89,8 @@ class Store:
             EPISODE_TABLE, episode_schema(text.dim, text.model, image.dim, image.model))
         self._indexes_fresh = False
         self._has_fts = False
+        # the files' pictures (lifelog/assets.py); set by the Memory that knows the home
+        self.assets: Assets | None = None
 
     def table(self, name: str) -> Any:
         """Another table of the same database (semantic and visual memory keep theirs there)."""
@@ -245,17 +248,24 @@ class Store:
             return self.remove_orphans()
 
     def remove_orphans(self) -> int:
-        """Drop episodes of files whose write never finished (no ok media row); see `repair`."""
+        """Drop episodes (and stored pictures) of files whose write never finished (no ok media
+        row); see `repair`."""
         episode_media = {
             r["media_id"]
             for r in self.episode_table.search().where("media_id != ''").select(["media_id"]).to_list()
         }
-        if not episode_media:
+        has_assets = self.has_table(ASSETS_TABLE)
+        if not episode_media and not has_assets:
             return 0
         ok = {r["media_id"] for r in self.media_table.search().where("status = 'ok'").select(["media_id"]).to_list()}
         orphans = sorted(episode_media - ok)
         if orphans:
             self._delete_episodes(in_list("media_id", orphans))
+        if has_assets:
+            pictures = self.table(ASSETS_TABLE)
+            stray = sorted({r["media_id"] for r in pictures.search().select(["media_id"]).limit(None).to_list()} - ok)
+            if stray:
+                pictures.delete(in_list("media_id", stray))
         return len(orphans)
 
     # --- reading ----------------------------------------------------------------------------
@@ -276,6 +286,8 @@ class Store:
         ids |= {s["media_id"] for r in rows if not r.get("media_id") for s in (r.get("sources") or ()) if s.get("media_id")}
         if not ids:
             return {}
+        if self.assets is not None:  # a remote library: their pictures are fetched once to this machine
+            self.assets.ensure(ids)
         return {m.media_id: m for m in self.all_media(in_list("media_id", ids))}
 
     def episodes(self, where: str | None = None, limit: int | None = None, columns: list[str] | None = None) -> list[dict]:

@@ -54,9 +54,12 @@ def cleanup(table: Any) -> None:
         table.optimize(cleanup_older_than=timedelta(0), delete_unverified=True)
 
 
-def fragments_with_deletions(folder: Path) -> list[int] | None:
+def fragments_with_deletions(folder: Path | None) -> list[int] | None:
     """Fragment ids that carry deletion files in a table folder (after `cleanup`, only the live
-    version's); None when the folder cannot be read (then every fragment is rewritten)."""
+    version's); None when the folder cannot be read, or is in object storage (then every fragment
+    is rewritten)."""
+    if folder is None:
+        return None
     deletions = folder / "_deletions"
     if not folder.is_dir():
         return None
@@ -109,7 +112,7 @@ def rebuild_indexes(table: Any) -> int:
     return n
 
 
-def purge(table: Any, folder: Path, *, rebuild: bool = True) -> PurgeStats:
+def purge(table: Any, folder: Path | None, *, rebuild: bool = True) -> PurgeStats:
     """Remove deleted rows' bytes from a table's files (module docstring). `folder`: the table's
     `<name>.lance` directory. rebuild=False: no rows of it were deleted since its indexes were
     built, so they are kept."""
@@ -118,7 +121,8 @@ def purge(table: Any, folder: Path, *, rebuild: bool = True) -> PurgeStats:
     fragments = fragments_with_deletions(folder)
     first = table.schema.names[0]
     if fragments is None:
-        log.warning("%s: cannot read its deletion files; rewriting every row", folder)
+        (log.warning if folder is not None else log.info)("%s: cannot read its deletion files; rewriting every row",
+                                                          folder or table.name)
         table.update(where="true", values_sql={first: f"`{first}`"})
         stats.fragments_rewritten = -1
     for fragment in fragments or []:

@@ -42,6 +42,8 @@ class FileWriter:
                     visual.save_video(store, media.media_id, result.visual.video, result.visual.events)
             people.write_faces(store, media, result.faces)
             voices.write_voices(store, media, result.voices)
+            if store.assets is not None:  # its pictures: here already, or sent by a Ray worker
+                store.assets.put(media.media_id, result.assets)
             for stale in store.commit_media(media):  # a changed file replaces its old version
                 self.forget(stale)
 
