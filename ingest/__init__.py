@@ -13,6 +13,7 @@ its own layer or above, also not inside a function or under TYPE_CHECKING. Lowes
     episodes                   one file's episode tree (segments, events, session), summaries, episode text
     sessions, photo, audio, video    across files: photo sessions, bursts, days; each kind's reader
     pipeline                   one file: probe, dispatch by kind, place names, text vectors
+    work                       one file's work wherever it runs (a thread, a Ray worker); the runners
     batch                      many files: discover, skip known content, ingest in parallel, report
 
 This package imports nothing at import time: import the module you need.
@@ -26,5 +27,6 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("episodes",),
     ("sessions", "photo", "audio", "video"),
     ("pipeline",),
+    ("work",),
     ("batch",),
 )

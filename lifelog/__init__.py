@@ -13,7 +13,8 @@ that makes no cycle:
    read in evidence text: totals, labelled values, numbers, offsets), lexicon (WordNet's broader
    classes), webserve (the guarded web server: Host, Origin and token checks)
 2. schema: typed results, `Filters`, the agent's `Retriever` interface
-3. question (what a question asks), db (connection, lock, every table's schema), indexes (index
+3. question (what a question asks), db (connection, lock, every table's schema), assets (a file's
+   pictures: a folder here, and rows in the database when it is remote), indexes (index
    policy), hits (rows -> `Hit`), wire (answers, hits and status as JSON, and back)
 3b. client (the CLI's way to a running `lifelog serve`: nothing heavy is imported)
 4. store: the media and episodes tables; vacuum (deleted rows purged from disk); vocab (the
@@ -22,7 +23,8 @@ that makes no cycle:
 6. semantic: consolidation over people, places and things
 7. writer: one file's unit of work across every table; consolidation (days and photo sessions
    across files); budget (the storage budget); forget
-   (files, spans and people taken out of every table, crash-safe)
+   (files, spans and people taken out of every table, crash-safe); cluster (ingestion on a Ray
+   cluster's workers, written here)
 8. labels (how evidence is named), typed_text (answers read in text: amounts, values, names),
    typed (answers of the asked type: place, date, device, amount, ...), rounds (the retrieval
    rounds: adaptive, flat, the evidence cut-off, the line that answers), resolve (places, spellings and
@@ -57,12 +59,12 @@ def __getattr__(name: str) -> Any:
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("sql", "lock", "timeparse", "settings", "readers", "lexicon", "webserve"),
     ("schema",),
-    ("question", "db", "indexes", "hits", "wire"),
+    ("question", "db", "assets", "indexes", "hits", "wire"),
     ("client",),
     ("store", "vacuum", "vocab"),
     ("semantic.things", "semantic.people", "semantic.voices", "semantic.places", "visual"),
     ("semantic",),
-    ("writer", "budget", "forget", "consolidation"),
+    ("writer", "budget", "forget", "consolidation", "cluster"),
     ("labels",),
     ("typed_text",),
     ("typed", "rounds", "resolve"),

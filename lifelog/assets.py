@@ -120,5 +120,14 @@ class Assets:
         if self.remote and ids and self.database.has_table(ASSETS_TABLE):
             self._table().delete(in_list("media_id", ids))
 
+    def keep_only(self, media_ids: set[str]) -> None:
+        """Remote: drop stored pictures of files that are not in the library (a killed write's)."""
+        if not self.remote or not self.database.has_table(ASSETS_TABLE):
+            return
+        table = self._table()
+        stray = sorted({r["media_id"] for r in table.search().select(["media_id"]).limit(None).to_list()} - media_ids)
+        if stray:
+            table.delete(in_list("media_id", stray))
+
     def _table(self) -> Any:
         return self.database.table(ASSETS_TABLE, assets_schema())

@@ -3,8 +3,8 @@
     lifelog ingest --ray 127.0.0.1:6379 /data/footage      # or LIFELOG_RAY_ADDRESS
     mem.ingest(paths, ray="127.0.0.1:6379")
 
-`RayRunner` is an `ingest.batch.Runner`. Each worker is an actor that loads its models once
-(`ingest.describe.ModelSet`) and runs `ingest.batch.process` on one file at a time, exactly as a
+`RayRunner` is an `ingest.work.Runner`. Each worker is an actor that loads its models once
+(`ingest.describe.ModelSet`) and runs `ingest.work.process` on one file at a time, exactly as a
 thread does on one machine: probe and content hash, a look in the library's media table for
 known content (read-only, from the worker), the pipeline, and its pictures read back as bytes.
 The result travels back through Ray's object store, and this process (the coordinator, the
@@ -38,7 +38,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ingest.batch import Claims, process
+from ingest.work import Claims, process
 from ingest.options import IngestOptions, thumbs_dir
 from ingest.records import MediaRecord
 
@@ -99,7 +99,7 @@ class IngestWorker:
         return os.getpid()
 
     def run(self, path: str) -> tuple[str, object]:
-        """`ingest.batch.process` for one file; an ingested file's pictures come back as bytes."""
+        """`ingest.work.process` for one file; an ingested file's pictures come back as bytes."""
         from lifelog.assets import gather
 
         status, payload = process(Path(path), self.opts, self.models, self.reader.known, Claims())
@@ -111,7 +111,7 @@ class IngestWorker:
 
 
 class RayRunner:
-    """Files over a Ray cluster's workers (see the module docstring); an `ingest.batch.Runner`."""
+    """Files over a Ray cluster's workers (see the module docstring); an `ingest.work.Runner`."""
 
     def __init__(self, address: str, *, uri: str, storage_options: dict[str, str] | None = None,
                  actors: int | None = None, cpus_per_actor: int = 1):

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from ingest.records import EpisodeRecord, MediaRecord, Source
 from lifelog import indexes
-from lifelog.assets import ASSETS_TABLE, Assets
+from lifelog.assets import Assets
 from lifelog.db import (
     EPISODE_TABLE,
     MEDIA_TABLE,
@@ -89,8 +89,7 @@ class Store:
             EPISODE_TABLE, episode_schema(text.dim, text.model, image.dim, image.model))
         self._indexes_fresh = False
         self._has_fts = False
-        # the files' pictures (lifelog/assets.py); set by the Memory that knows the home
-        self.assets: Assets | None = None
+        self.assets: Assets | None = None  # the files' pictures (lifelog/assets.py), set by Memory
 
     def table(self, name: str) -> Any:
         """Another table of the same database (semantic and visual memory keep theirs there)."""
@@ -248,24 +247,19 @@ class Store:
             return self.remove_orphans()
 
     def remove_orphans(self) -> int:
-        """Drop episodes (and stored pictures) of files whose write never finished (no ok media
-        row); see `repair`."""
+        """Drop episodes and pictures of files whose write never finished (no ok media row)."""
         episode_media = {
             r["media_id"]
             for r in self.episode_table.search().where("media_id != ''").select(["media_id"]).to_list()
         }
-        has_assets = self.has_table(ASSETS_TABLE)
-        if not episode_media and not has_assets:
+        if not episode_media and self.assets is None:
             return 0
         ok = {r["media_id"] for r in self.media_table.search().where("status = 'ok'").select(["media_id"]).to_list()}
         orphans = sorted(episode_media - ok)
         if orphans:
             self._delete_episodes(in_list("media_id", orphans))
-        if has_assets:
-            pictures = self.table(ASSETS_TABLE)
-            stray = sorted({r["media_id"] for r in pictures.search().select(["media_id"]).limit(None).to_list()} - ok)
-            if stray:
-                pictures.delete(in_list("media_id", stray))
+        if self.assets is not None:
+            self.assets.keep_only(ok)
         return len(orphans)
 
     # --- reading ----------------------------------------------------------------------------
@@ -286,7 +280,7 @@ class Store:
         ids |= {s["media_id"] for r in rows if not r.get("media_id") for s in (r.get("sources") or ()) if s.get("media_id")}
         if not ids:
             return {}
-        if self.assets is not None:  # a remote library: their pictures are fetched once to this machine
+        if self.assets is not None:  # remote: their pictures are fetched to this machine once
             self.assets.ensure(ids)
         return {m.media_id: m for m in self.all_media(in_list("media_id", ids))}
 
@@ -314,8 +308,7 @@ class Store:
                 indexes.ensure_indexes(self.episode_table, vector_columns=("text_vector", "image_vector"))
             self._indexes_fresh = True
 
-    def refresh_if_changed(self) -> None:
-        """`refresh_indexes` when this process wrote episodes since the last refresh."""
+    def refresh_if_changed(self) -> None:  # after this process wrote episodes
         if not self._indexes_fresh:
             self.refresh_indexes()
 
@@ -334,9 +327,7 @@ class Store:
     def text_search(self, text: str, *, where: str | None = None, limit: int = 10) -> list[dict]:
         """BM25 full-text hits (`_score` in each row); an empty list when no word matches, or when no
         full-text index was ever built (a library whose first ingest was killed before it)."""
-        if not text.strip() or self.episode_table.count_rows() == 0:
-            return []
-        if not self.has_fts():
+        if not text.strip() or self.episode_table.count_rows() == 0 or not self.has_fts():
             return []
         q = self.episode_table.search(text, query_type="fts")
         if where:
@@ -416,12 +407,10 @@ class Store:
         ok = [m for m in media if m["status"] == "ok"]
         is_copy = [(m["time_source"] or "").split(":", 1)[0] in ("file", "ingest") for m in ok]
         dated = sorted((m for m, c in zip(ok, is_copy) if m["captured_at"] and not c), key=lambda m: m["captured_at"])
-        by_kind = dict(Counter(m["kind"] for m in ok))
-        by_scale = dict(Counter(e["scale"] for e in episodes))
         return {
-            "media_by_kind": by_kind,
+            "media_by_kind": dict(Counter(m["kind"] for m in ok)),
             "failed": sum(1 for m in media if m["status"] == "failed"),
-            "episodes_by_scale": by_scale,
+            "episodes_by_scale": dict(Counter(e["scale"] for e in episodes)),
             "first": dated[0]["captured_at"] if dated else None,
             "last": dated[-1]["captured_at"] if dated else None,
             "extra": {"first_offset_min": dated[0]["utc_offset_min"] if dated else None,

@@ -103,7 +103,7 @@ def _deny(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 # --- 1. a name that is not UTF-8 ---------------------------------------------------------------
 
 def test_non_utf8_names_are_stored_as_text_and_the_batch_goes_on(tmp_path, monkeypatch):
-    monkeypatch.setattr("ingest.batch.ingest_file", _no_models)
+    monkeypatch.setattr("ingest.work.ingest_file", _no_models)
     roll = tmp_path / "roll"
     roll.mkdir()
     good = roll / os.fsdecode(b"caf\xe9 photo.jpg")
@@ -198,7 +198,7 @@ def test_file_rewritten_while_read_is_read_again_then_failed(tmp_path, monkeypat
             path.write_bytes(rewrites.pop(0))
         return FileResult(media=media, episodes=[])
 
-    monkeypatch.setattr("ingest.batch.ingest_file", rewriting)
+    monkeypatch.setattr("ingest.work.ingest_file", rewriting)
     # rewritten once: read again, stored with the hash of what is on disk now
     shutil.copy(PHOTO_A, live)
     rewrites[:] = [PHOTO_B.read_bytes()]
@@ -219,7 +219,7 @@ def test_file_rewritten_while_read_is_read_again_then_failed(tmp_path, monkeypat
 # --- 4. paths discovery cannot take ----------------------------------------------------------------
 
 def test_every_skipped_path_is_in_the_report(tmp_path, monkeypatch):
-    monkeypatch.setattr("ingest.batch.ingest_file", _no_models)
+    monkeypatch.setattr("ingest.work.ingest_file", _no_models)
     roll = tmp_path / "roll"
     roll.mkdir()
     shutil.copy(PHOTO_A, roll / "good.jpg")
@@ -268,7 +268,7 @@ def test_narrow_video_frames_are_read(tmp_path):
 
 
 def test_unreadable_file_is_a_one_line_reason(tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr("ingest.batch.ingest_file", _no_models)
+    monkeypatch.setattr("ingest.work.ingest_file", _no_models)
     roll = tmp_path / "roll"
     roll.mkdir()
     shutil.copy(PHOTO_A, roll / "locked.jpg")
@@ -295,7 +295,7 @@ def test_gps_altitude_with_zero_denominator_is_none(tmp_path):
 # --- 7. nothing from one file ends the batch ---------------------------------------------------------
 
 def test_no_error_of_one_file_ends_the_batch(tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr("ingest.batch.ingest_file", _no_models)
+    monkeypatch.setattr("ingest.work.ingest_file", _no_models)
     roll = tmp_path / "roll"
     roll.mkdir()
     for name, src in (("a probe bug.jpg", PHOTO_A), ("b refused.jpg", PHOTO_B), ("c good.jpg", PHOTO_C)):
@@ -314,7 +314,7 @@ def test_no_error_of_one_file_ends_the_batch(tmp_path, monkeypatch, caplog):
                 raise ValueError("the store refused a value")
             super().write(result)
 
-    monkeypatch.setattr("ingest.batch.probe", buggy_probe)
+    monkeypatch.setattr("ingest.work.probe", buggy_probe)
     import ingest.batch
 
     real_discover = ingest.batch.discover

@@ -29,6 +29,28 @@ def test_settings_precedence(tmp_path: Path) -> None:
     assert s.db_path == home / "lancedb" and s.cache_dir == home / "models"
 
 
+def test_database_anywhere_lancedb_opens(tmp_path: Path) -> None:
+    home = tmp_path / "lib"
+    home.mkdir()
+    s = load_settings(env={"LIFELOG_HOME": str(home)})
+    assert not s.remote and s.storage_options() == {}
+    s = load_settings(env={"LIFELOG_HOME": str(home), "LIFELOG_DB_URI": str(tmp_path / "elsewhere")})
+    assert s.db_path == tmp_path / "elsewhere" and not s.remote
+    # a bucket: credentials and an S3-compatible endpoint from the standard variables; http allowed,
+    # path-style addressing (what MinIO and SeaweedFS want); the config's table wins over them
+    aws = {"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "AWS_ENDPOINT_URL": "http://127.0.0.1:9000",
+           "AWS_DEFAULT_REGION": "eu-west-1"}
+    s = load_settings(env={"LIFELOG_HOME": str(home), "LIFELOG_DB_URI": "s3://bucket/lifelog"})
+    assert s.remote and s.db_path == "s3://bucket/lifelog"
+    assert s.storage_options(aws) == {"aws_access_key_id": "k", "aws_secret_access_key": "s", "aws_region": "eu-west-1",
+                                      "aws_endpoint": "http://127.0.0.1:9000", "allow_http": "true",
+                                      "aws_virtual_hosted_style_request": "false"}
+    (home / "config.toml").write_text('db_uri = "s3://b2/lib"\n[storage_options]\naws_region = "us-east-1"\n')
+    s = load_settings(env={"LIFELOG_HOME": str(home)})
+    assert s.db_path == "s3://b2/lib" and s.storage_options(aws)["aws_region"] == "us-east-1"
+    assert s.storage_options({})["aws_region"] == "us-east-1" and "aws_endpoint" not in s.storage_options({})
+
+
 def test_every_ingest_and_agent_setting_can_be_set(tmp_path: Path) -> None:
     """Ingestion's options come from an [ingest] table and LIFELOG_INGEST_*; the agent's cut-offs from
     their own settings; each reaches the code that reads it."""
