@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.describe import ModelSet, Stopwatch, compose_caption
-from ingest.diarize import diarize, file_voices, split_at_turns, spoken_spans
+from ingest.diarize import Turn, diarize, file_voices, split_at_turns, spoken_spans
 from ingest.episodes import build_episodes, clock, summarise
 from ingest.errors import IngestError
 from ingest.options import IngestOptions, path_text
@@ -67,7 +67,7 @@ def utterances(segments: list[SpeechSegment]) -> list[SpeechSegment]:
 def ingest_audio(path: Path, media: MediaRecord, opts: IngestOptions, ms: ModelSet, watch: Stopwatch,
                  voices_out: list[VoiceRecord] | None = None) -> list[EpisodeRecord]:
     """The recording's episodes: utterance segments, events split at pauses, one session; with
-    `voices_out`, the voices of its speakers (a stereo file's are its channels' speakers, left out here)."""
+    `voices_out`, the voices of its speakers (a stereo file's speakers are its channels)."""
     with watch.stage("audio_decode"):
         try:
             stereo = _stereo(path)
@@ -108,6 +108,12 @@ def ingest_audio(path: Path, media: MediaRecord, opts: IngestOptions, ms: ModelS
         with watch.stage("voices"):
             voices_out.extend(file_voices(mono, media.media_id, turns,  # type: ignore[arg-type]
                                           [(e.episode_id, e.offset_start, e.offset_end) for e in segments]))
+    elif stereo and voices_out is not None and opts.voices != "never" and len(segments) == len(utts):
+        with watch.stage("voices"):  # a stereo file's channels are its speakers (a call's two sides)
+            for ch, audio in enumerate(stereo):
+                mine = [(seg, u) for seg, u in zip(segments, utts) if u.channel == ch]
+                voices_out.extend(file_voices(audio, media.media_id, [Turn(u.start, u.end, ch) for _, u in mine],
+                                              [(seg.episode_id, seg.offset_start, seg.offset_end) for seg, _ in mine]))
     # events split at pauses over event_gap_s or every event_max_s; build_episodes groups spans
     # with a minute's minimum, which suits video; recordings regroup here by pauses alone
     return _regroup_audio(episodes, opts)

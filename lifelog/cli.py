@@ -126,9 +126,13 @@ def cmd_consolidate(mem: Memory, args: argparse.Namespace) -> int:
 def cmd_people(mem: Memory, args: argparse.Namespace) -> int:
     try:
         if args.action == "list":
-            if args.refs:
+            if args.refs:  # one person's faces and voices, by the ids that split takes
                 for f in mem.person_faces(args.refs[0]):
-                    print(f"  {f['face_id']}  {f.get('media_id', '')[:12]}  {f.get('crop', '')}")
+                    print(f"  face  {f['face_id']}  {f.get('media_id', '')[:12]}  {f.get('crop', '')}")
+                for v in mem.person_voices(args.refs[0]):
+                    record = mem.store.media(v["media_id"])
+                    print(f"  voice {v['voice_id']}  {record.path if record else v['media_id'][:12]} "
+                          f"@ {v['offset_s']:.1f} s, {v['seconds']:.0f} s of speech")
                 return 0
             people = mem.people(include_hidden=args.all)
             if not people:
@@ -151,10 +155,10 @@ def cmd_people(mem: Memory, args: argparse.Namespace) -> int:
         elif args.action in ("hide", "unhide") and len(args.refs) == 1:
             p = mem.hide_person(args.refs[0], args.action == "hide")
         else:
-            print("usage: lifelog people list [REF] | name REF NAME | merge KEEP OTHER | split REF FACE_ID... | "
+            print("usage: lifelog people list [REF] | name REF NAME | merge KEEP OTHER | split REF ID... | "
                   "hide REF | unhide REF", file=sys.stderr)
             return 2
-    except KeyError as e:
+    except (KeyError, ValueError) as e:
         print(f"error: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2
     print(f"{p.person_id[-6:]}  {p.label}  ({p.n_faces} faces)")
@@ -290,7 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("people", help="the people in your media: list, name, merge, split, hide")
     s.add_argument("action", choices=("list", "name", "merge", "split", "hide", "unhide"))
-    s.add_argument("refs", nargs="*", help="person id (as listed) or name, then a new name / another person / face ids")
+    s.add_argument("refs", nargs="*", help="person id (as listed) or name, then a new name / another person / face or voice ids "
+                                        "(`people list REF` shows them)")
     s.add_argument("--all", action="store_true", help="with list: include hidden people")
     s.set_defaults(func=cmd_people)
 

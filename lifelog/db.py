@@ -19,6 +19,7 @@ that machine); readers anywhere see each commit.
 from __future__ import annotations
 
 import hashlib
+import weakref
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
@@ -40,6 +41,8 @@ CONSOLIDATED_TABLE = "consolidated"
 TS = pa.timestamp("us", tz="UTC")
 FACE_DIM = 128
 VOICE_DIM = 256
+# seconds a reader of a remote library may lag other machines' writes (`Database`)
+REMOTE_REFRESH_S = 5.0
 
 
 def media_schema() -> pa.Schema:
@@ -257,7 +260,7 @@ class Database:
     """
 
     def __init__(self, path: Path | str, *, storage_options: dict[str, str] | None = None,
-                 lock_dir: Path | None = None):
+                 lock_dir: Path | None = None, refresh_s: float | None = None):
         self.remote = is_remote(path)
         self.uri = str(path).rstrip("/") if self.remote else str(Path(path))
         self.storage_options = dict(storage_options or {})
@@ -265,20 +268,30 @@ class Database:
         self.path: Path | None = None if self.remote else Path(path)
         if self.path is not None:
             self.path.mkdir(parents=True, exist_ok=True)
-        # interval 0: every read checks for a newer version (a local stat; the app sees a CLI ingest;
-        # on object storage one small request, measured in benchmarks/bench_scale_out.py)
-        self.connection = lancedb.connect(self.uri, read_consistency_interval=timedelta(0),
+        # how stale a read may be. Local: never (each read stats the table: the app sees a CLI ingest at
+        # once). Remote: REMOTE_REFRESH_S, since each check is a round trip to the bucket and a search
+        # makes several (benchmarks/bench_scale_out.py: 5x fewer requests per search); a writer
+        # brings its tables up to date when it takes the lock (`_refresh`), so it never writes from a
+        # stale view
+        refresh = refresh_s if refresh_s is not None else (REMOTE_REFRESH_S if self.remote else 0.0)
+        self.connection = lancedb.connect(self.uri, read_consistency_interval=timedelta(seconds=refresh),
                                           storage_options=self.storage_options or None)
+        self._opened: weakref.WeakSet = weakref.WeakSet()
         # every writer (episodes, semantic and visual memory) holds it: one writer per library
         if self.path is not None:
-            self.lock = WriterLock(self.path)
+            self.lock = WriterLock(self.path, on_acquire=self._refresh if refresh else None)
         else:
             if lock_dir is None:
                 raise ValueError(f"a remote database ({self.uri}) needs a local folder for its writer lock")
             folder = Path(lock_dir) / "locks" / hashlib.sha256(self.uri.encode()).hexdigest()[:16]
             folder.mkdir(parents=True, exist_ok=True)
             (folder / "uri").write_text(self.uri + "\n", encoding="utf-8")
-            self.lock = WriterLock(folder)
+            self.lock = WriterLock(folder, on_acquire=self._refresh if refresh else None)
+
+    def _refresh(self) -> None:
+        """Every table this database opened, at its latest version (a writer's view when it takes the lock)."""
+        for table in list(self._opened):
+            table.checkout_latest()
 
     def table_folder(self, name: str) -> Path | None:
         """A table's `<name>.lance` folder on this machine; None for a remote database."""
@@ -297,4 +310,6 @@ class Database:
             with self.lock:  # another process may be creating it too
                 if name not in self.table_names():
                     self.connection.create_table(name, schema=schema if schema is not None else SCHEMAS[name]())
-        return self.connection.open_table(name)
+        table = self.connection.open_table(name)
+        self._opened.add(table)
+        return table

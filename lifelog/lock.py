@@ -43,10 +43,12 @@ class WriterLock:
     """The library's writer lock (see the module docstring)."""
 
     def __init__(self, folder: Path | str, *, timeout_s: float | None = None,
-                 on_wait: Callable[[str], None] | None = None):
+                 on_wait: Callable[[str], None] | None = None, on_acquire: Callable[[], None] | None = None):
         self.path = Path(folder) / LOCK_NAME
         self.timeout_s = timeout_s  # None: wait as long as it takes
         self.on_wait = on_wait or (lambda message: print(message, file=sys.stderr, flush=True))
+        # runs once the lock is taken (not on re-entry): a reader's cached views brought up to date
+        self.on_acquire = on_acquire
         self._thread_lock = threading.RLock()
         self._depth = 0
         self._fd: int | None = None
@@ -67,7 +69,13 @@ class WriterLock:
         if self._depth == 0:
             try:
                 self._fd = self._lock_file()
+                if self.on_acquire is not None:
+                    self.on_acquire()
             except BaseException:
+                if self._fd is not None:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+                    os.close(self._fd)
+                    self._fd = None
                 self._thread_lock.release()
                 raise
         self._depth += 1

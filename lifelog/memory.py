@@ -94,7 +94,7 @@ class Memory:
 
         text, image = self._columns()
         database = Database(self.settings.db_path, storage_options=self.settings.storage_options(),
-                            lock_dir=self.settings.home)
+                            lock_dir=self.settings.home, refresh_s=self.settings.db_refresh_s)
         store = Store(database, text, image)
         store.assets = Assets(database, self.settings.home)
         return store
@@ -417,8 +417,18 @@ class Memory:
     def merge_people(self, keep: str, other: str) -> persons.Person:
         return self._edit_people(persons.merge_people, keep, other)
 
-    def split_person(self, ref: str, face_ids: Sequence[str]) -> persons.Person:
-        return self._edit_people(persons.split_person, ref, face_ids)
+    def split_person(self, ref: str, ids: Sequence[str]) -> persons.Person:
+        """Move some of a person's faces, or some of their voices, to a new unnamed person (ids from
+        `person_faces` or `person_voices`; one kind per split)."""
+        from lifelog.semantic import voices
+
+        ids = list(ids)
+        voice_ids = {v["voice_id"] for v in voices.person_voices(self.store, ref)}
+        if ids and all(i in voice_ids for i in ids):
+            return self._edit_people(voices.split_voices, ref, ids)
+        if any(i in voice_ids for i in ids):
+            raise ValueError("split faces and voices apart: give only face ids or only voice ids")
+        return self._edit_people(persons.split_person, ref, ids)
 
     def _edit_people(self, edit: Callable[..., persons.Person], *args: Any) -> persons.Person:
         """One people edit as one writer: read, change and write back under the lock (a concurrent

@@ -82,6 +82,9 @@ class Settings:
     # object-store options for db_uri (LanceDB's storage_options: aws_endpoint, aws_region, ...);
     # unset keys come from the standard AWS_* variables (`storage_options()` below)
     storage: Mapping[str, str] = field(default_factory=dict)
+    # seconds a reader of a remote library may lag other machines' writes (None: lifelog.db's
+    # REMOTE_REFRESH_S; 0: check the bucket on every read, several more requests per search)
+    db_refresh_s: float | None = None
     # a Ray cluster to ingest on (`lifelog ingest --ray`; lifelog/cluster.py), e.g. "127.0.0.1:6379"
     ray_address: str | None = None
 
@@ -173,7 +176,7 @@ def _coerce(name: str, value: Any) -> Any:
             return int(value)
         except ValueError:
             raise ValueError(f"{ENV_PREFIX}{name.upper()}={value!r} is not a whole number") from None
-    if name in ("min_score", "sufficient_score", "keyword_floor", "budget_gb"):
+    if name in ("min_score", "sufficient_score", "keyword_floor", "budget_gb", "db_refresh_s"):
         try:
             return float(value)
         except ValueError:

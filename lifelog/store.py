@@ -80,7 +80,6 @@ class Store:
 
     def __init__(self, db: Database | Path | str, text: VectorColumn, image: VectorColumn):
         self.database = db if isinstance(db, Database) else Database(db)
-        self.db_path = self.database.path
         self.lock = self.database.lock
         self.text = text
         self.image = image
@@ -306,6 +305,7 @@ class Store:
         with self.lock:
             if self.episode_table.count_rows() > 0:
                 indexes.ensure_indexes(self.episode_table, vector_columns=("text_vector", "image_vector"))
+            self.media_table.optimize()  # a commit per file leaves a fragment each: one read, not hundreds
             self._indexes_fresh = True
 
     def refresh_if_changed(self) -> None:  # after this process wrote episodes

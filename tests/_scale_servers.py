@@ -193,3 +193,66 @@ def worker_pids(name: str = "IngestWorker") -> list[int]:
             except OSError:
                 pass
     return pids
+
+
+class SlowProxy:
+    """An HTTP proxy in front of the S3 gateway that counts requests and adds a delay to each, as a
+    bucket across a network would (loopback answers in well under a millisecond; a cloud region's
+    S3 in tens of milliseconds). Requests pass through unchanged, Host included, so signatures hold."""
+
+    def __init__(self, upstream_port: int, delay_s: float = 0.0):
+        import http.server
+        import socketserver
+
+        proxy = self
+        self.upstream_port, self.delay_s, self.requests = upstream_port, delay_s, 0
+        self._lock = __import__("threading").Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def setup(self) -> None:
+                super().setup()  # no Nagle: headers and body go out at once, as a server's would
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def _forward(self) -> None:
+                import http.client
+
+                with proxy._lock:
+                    proxy.requests += 1
+                time.sleep(proxy.delay_s)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) if self.headers.get("Content-Length") else None
+                conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=120)
+                conn.request(self.command, self.path, body=body, headers=dict(self.headers.items()))
+                reply = conn.getresponse()
+                data = reply.read()
+                self.send_response(reply.status, reply.reason)
+                for k, v in reply.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
+
+        class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "SlowProxy":
+        import threading
+
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()

@@ -27,7 +27,7 @@ from ui.evidence import open_evidence
 from ui.reports import progress_html
 from ui.tabs.ask import ask
 from ui.tabs.library import add_folder, poll
-from ui.tabs.people import people_view, save_name, select_person
+from ui.tabs.people import people_view, save_name, select_person, split_selected
 from ui.tabs.search import can_search_by_image, search
 from ui.tabs.timeline import open_day, open_session, timeline_days
 from ui.views import answer_markdown
@@ -361,6 +361,30 @@ def test_people_tab_names_a_face_and_the_answer_uses_it(tmp_path: Path) -> None:
     assert [Path(h.path).name for h in hits] == ["IMG_20250614_152045.jpg"]
     msg, hits, _, _ = search(ctx, "football helmet", None, None, [], "", "segment", None, "Bob")
     assert hits == []
+
+
+@pytest.mark.slow
+def test_people_tab_not_them_moves_one_appearance_to_a_new_person(tmp_path: Path) -> None:
+    """One synthetic voice speaks both sample recordings: one person, heard twice; "Not them" on one
+    of the two appearances makes it a person of its own."""
+    mem = lifelog.open(tmp_path / "home", now="2025-06-15T10:00:00+01:00")
+    notes = sorted(SAMPLE_MEDIA.glob("REC_*.m4a"))
+    assert mem.ingest(notes).ingested == 2
+    ctx = make_context(mem, tmp_path / "staged")
+    _, ids, items, *_ = people_view(ctx)
+    assert len(ids) == 1 and items[0][1].startswith("unnamed voice"), items
+    _, _, _, chosen, _, _, _, shown_in, _, _ = select_person(ctx, ids, 0)
+    assert len(shown_in) >= 2 and len({e.media_id for e in shown_in}) == 2
+    with pytest.raises(gr.Error, match="Select an appearance"):
+        split_selected(ctx, chosen, "")
+    moved = shown_in[0]
+    msg, ids, *_ , shown_after, _, _ = split_selected(ctx, chosen, moved.episode_id)
+    assert "Moved that voice to a new person, unnamed voice" in msg and len(ids) == 2, msg
+    assert {e.media_id for e in shown_after} == {e.media_id for e in shown_in} - {moved.media_id}
+    other = next(i for i in ids if i != chosen)
+    assert {v["media_id"] for v in mem.person_voices(other)} == {moved.media_id}
+    with pytest.raises(gr.Error, match="not all"):  # its only voice: nothing would be left
+        split_selected(ctx, other, mem.person_voices(other)[0]["episode_ids"][0])
 
 
 def test_evidence_words_say_each_thing_once_in_the_capture_zone() -> None:

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CONVERSATION = "audio/two_speaker_conversation_pyannote_sample.wav"
 NARRATED = "video/pool_vacuum_firstperson_narrated_mmaction2.avi"  # a face on screen while a man narrates
 MONOLOGUE = "audio/monologue_talk_60s_silero.wav"
+STEREO = "audio/stereo_two_speakers_fasterwhisper.wav"  # one speaker per channel
 FACE = ROOT / "sample_media" / "IMG_20250614_152045.jpg"
 
 
@@ -31,11 +32,11 @@ def library(tmp_path_factory: pytest.TempPathFactory, shared_media: Path):
     tmp = tmp_path_factory.mktemp("voices")
     media = tmp / "media"
     media.mkdir()
-    for f in (CONVERSATION, MONOLOGUE, NARRATED):
+    for f in (CONVERSATION, MONOLOGUE, NARRATED, STEREO):
         shutil.copyfile(shared_media / f, media / Path(f).name)
     shutil.copyfile(FACE, media / FACE.name)
     mem = lifelog.open(tmp / "home", now="2026-12-31T12:00:00+00:00", ingest={"voices": "auto"})
-    assert mem.ingest([media]).ingested == 4
+    assert mem.ingest([media]).ingested == 5
     return mem, tmp
 
 
@@ -66,7 +67,16 @@ def test_two_speakers_get_two_voices_and_segments_of_their_own(library) -> None:
     assert "New Jersey" not in said(mem, other["episode_ids"])
     assert len(voices_of(mem, Path(MONOLOGUE).name)) == 1  # one voice, one speaker
     voice_people = [p for p in mem.people() if p.n_faces == 0]
-    assert len(voice_people) == 4 and all(p.label.startswith("unnamed voice") for p in voice_people)
+    assert len(voice_people) == 5 and all(p.label.startswith("unnamed voice") for p in voice_people)
+
+
+def test_a_stereo_files_channels_are_its_speakers(library) -> None:
+    mem, _ = library
+    # left: 4.7 s of speech, a voice of its own; right: 2.4 s, under MIN_VOICE_S (too little for a vector)
+    (left,) = voices_of(mem, Path(STEREO).name)
+    assert left["speaker"] == 0 and left["person_id"] and left["seconds"] > 4
+    words = said(mem, left["episode_ids"])
+    assert "curtain" in words and "horizon" not in words  # its own channel's line, not the other's
 
 
 def test_a_face_on_screen_while_a_voice_speaks_is_proposed_as_theirs(library) -> None:
@@ -114,6 +124,26 @@ def test_naming_a_voice_changes_the_answer_then_a_face_and_a_voice_are_one_perso
     assert not seen.abstained and seen.citations[0].path.endswith(FACE.name), seen.text
     again = mem.ask("What did Sam say about New Jersey?")
     assert not again.abstained and again.citations[0].episode_id in jersey["episode_ids"], again.text
+
+
+def test_splitting_a_voice_off_a_person_takes_the_name_off_its_words(library) -> None:
+    mem, _ = library  # after the test above: Sam is the photo's face and the New Jersey voice
+    sam = next(p for p in mem.people() if p.name == "Sam")
+    (jersey,) = mem.person_voices(sam.person_id)
+    with pytest.raises(ValueError):  # faces and voices are split apart, never in one go
+        mem.split_person(sam.person_id, [jersey["voice_id"], mem.person_faces(sam.person_id)[0]["face_id"]])
+    new = mem.split_person(sam.person_id, [jersey["voice_id"]])  # a wrong link, undone
+    assert new.name == "" and new.n_faces == 0 and new.label.startswith("unnamed voice")
+    assert [v["voice_id"] for v in mem.person_voices(new.person_id)] == [jersey["voice_id"]]
+    assert mem.person_voices(sam.person_id) == [] and len(mem.person_faces(sam.person_id)) == 1
+    segments = mem.store.episodes(" OR ".join(f"episode_id = '{e}'" for e in jersey["episode_ids"]), columns=["people"])
+    assert segments and all("Sam" not in (r["people"] or []) for r in segments)  # no longer Sam's words
+    assert not mem.ask("When did I last see Sam?").abstained  # the face is still Sam
+    mem.name_person(new.person_id, "Lee")
+    answer = mem.ask("What did Lee say about New Jersey?")
+    assert not answer.abstained and answer.citations[0].episode_id in jersey["episode_ids"], answer.text
+    with pytest.raises(ValueError):  # a voice-only person cannot give away its only voice
+        mem.split_person(new.person_id, [jersey["voice_id"]])
 
 
 def test_forgetting_a_person_forgets_their_face_and_voice(library) -> None:

@@ -124,6 +124,27 @@ def person_voices(store: "Store", ref: str) -> list[dict]:
     return sorted(rows, key=lambda r: (r["time"] is None, r["time"]))
 
 
+def split_voices(store: "Store", ref: str, voice_ids: Sequence[str]) -> Person:
+    """Move some of a person's voices (`person_voices` ids) to a new, unnamed person: two people's
+    voices that were joined, or a voice that was linked to the wrong face. The person keeps a face
+    or a voice; the words the moved voices speak lose the person's name. Holds the writer lock."""
+    p = find_person(store, ref)
+    mine = person_voices(store, p.person_id)
+    moving = [v for v in mine if v["voice_id"] in set(voice_ids)]
+    if not moving or (len(moving) == len(mine) and not p.n_faces):
+        raise ValueError(f"split {p.label}: give some but not all of its {len(mine)} voice ids "
+                         f"(`lifelog people list {p.person_id[-6:]}` shows them)")
+    new_id = "person-" + hashlib.blake2b((moving[0]["voice_id"] + ":split").encode(), digest_size=5).hexdigest()
+    new = Person(new_id, "", False, 0, np.zeros(FACE_DIM, np.float32), moving[0]["time"], moving[-1]["time"])
+    with store.lock:  # the person first: a kill between the two leaves voices that assign_voices places again
+        save_people(store, [new])
+        store.table(VOICES_TABLE).update(where=in_list("voice_id", [v["voice_id"] for v in moving]),
+                                         values={"person_id": new_id})
+    recount_people(store, [p.person_id, new_id])
+    sync_episode_people(store, {e for v in moving for e in v["episode_ids"] or []})
+    return find_person(store, new_id)
+
+
 def link_proposals(store: "Store", ref: str) -> list[tuple[Person, str]]:
     """Faces that may be this voice's (or voices this face's): the people seen on screen while it
     speaks, most often first, each with why ("on screen in 3 of its 4 turns"). The user decides
@@ -177,4 +198,5 @@ def hearings(store: "Store", person_name: str, start=None, end=None) -> list[Sig
     return sorted(out, key=lambda s: s.time)
 
 
-__all__ = ["SAME_VOICE", "assign_voices", "hearings", "link_proposals", "person_voices", "talkers", "voice_sums", "write_voices"]
+__all__ = ["SAME_VOICE", "assign_voices", "hearings", "link_proposals", "person_voices", "split_voices", "talkers",
+           "voice_sums", "write_voices"]

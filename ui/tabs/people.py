@@ -132,6 +132,25 @@ def merge_selected(ctx: Context, person_id: str, into: str | None) -> PeopleView
     return people_view(ctx, p.person_id, f"Merged {gone} into {p.label}.")
 
 
+def split_selected(ctx: Context, person_id: str, episode_id: str) -> PeopleView:
+    """"Not them": the selected appearance's faces of this person (or, where none is on screen, the
+    voice heard there) move to a new unnamed person; the rest stays."""
+    chosen = _chosen(person_id)
+    if not episode_id:
+        raise InputError("Select an appearance under 'Where they appear' first: the one that is not them.")
+    try:
+        faces = [f["face_id"] for f in ctx.mem.person_faces(chosen) if f.get("episode_id") == episode_id]
+        voices = [v["voice_id"] for v in ctx.mem.person_voices(chosen) if episode_id in (v["episode_ids"] or [])]
+        if not faces and not voices:
+            raise InputError("That appearance is not one of theirs any more: select another.")
+        new = ctx.mem.split_person(chosen, faces or voices)
+    except ValueError as e:
+        raise InputError(f"{e}. To take them out of every appearance, press Hide.") from e
+    except KeyError as e:
+        raise InputError(str(e).strip("'\"")) from e
+    return people_view(ctx, chosen, f"Moved that {'face' if faces else 'voice'} to a new person, {new.label}.")
+
+
 def build(ctx: Context) -> None:
     """The People tab, inside the page's `gr.Tabs`: every action answers with the whole refreshed tab."""
     with gr.Tab("People", id="people") as people_tab:
@@ -154,6 +173,9 @@ def build(ctx: Context) -> None:
                 merge_btn = gr.Button("Merge", elem_id="ll-person-merge")
         appearances_gallery, person_viewer = gallery_beside_viewer(
             "Where they appear", columns=4, elem_id="ll-appearances", viewer_id="ll-person-viewer")
+        picked = gr.State("")  # the appearance selected, for "Not them"
+        split_btn = gr.Button("Not them: move the selected appearance to a new person", size="sm",
+                              elem_id="ll-person-split")
 
     people_out = [people_msg, people_ids, people_gallery, person, person_name, person_info, merge_into,
                   shown_in, appearances_gallery, person_viewer]
@@ -167,9 +189,17 @@ def build(ctx: Context) -> None:
     for event, fn, inputs in ((name_btn.click, save_name, [person, person_name]),
                               (person_name.submit, save_name, [person, person_name]),
                               (hide_btn.click, hide_selected, [person]),
-                              (merge_btn.click, merge_selected, [person, merge_into])):
+                              (merge_btn.click, merge_selected, [person, merge_into]),
+                              (split_btn.click, split_selected, [person, picked])):
         event(shown(partial(fn, ctx), n, message_at=0), inputs, people_out)
     appearances_gallery.select(open_selected(ctx), shown_in, person_viewer, api_name="on_appearance")
 
+    def on_pick(items: list[Evidence], evt: gr.SelectData) -> str:
+        return items[evt.index].episode_id if evt.index is not None and 0 <= evt.index < len(items) else ""
 
-__all__ = ["APPEARANCES", "PeopleView", "appearances", "build", "hide_selected", "merge_selected", "people_view", "save_name", "select_person"]
+    appearances_gallery.select(on_pick, shown_in, picked, api_name="pick_appearance")
+    people_gallery.select(lambda: "", None, picked)  # another person: nothing picked
+
+
+__all__ = ["APPEARANCES", "PeopleView", "appearances", "build", "hide_selected", "merge_selected", "people_view", "save_name",
+           "select_person", "split_selected"]
