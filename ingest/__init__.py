@@ -5,6 +5,7 @@ its own layer or above, also not inside a function or under TYPE_CHECKING. Lowes
 
     errors, options, places, quiet    the standard library only: the error, the settings and clock, place
                                names, distance; the filter on decord's stderr chatter
+    remote                     inputs in object storage (pyarrow's file systems): listed, copied down
     records, hashing, times    what ingestion produces; content and perceptual hashes; capture times
                                checked before they are believed (imports only the layer below)
     probe, describe            what a file is before decoding; the picture models (tags, OCR, faces, vectors)
@@ -20,7 +21,7 @@ This package imports nothing at import time: import the module you need.
 """
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "options", "places", "quiet"),
+    ("errors", "options", "places", "quiet", "remote"),
     ("records", "hashing", "times"),
     ("probe", "describe"),
     ("speech", "frames", "visual", "diarize"),

@@ -24,13 +24,14 @@ from collections import defaultdict
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
 
 from ingest.hashing import file_hash
 from ingest.options import IngestOptions, from_timestamp, path_text, text_path
 from ingest.probe import AUDIO_EXTS, SUPPORTED_EXTS, VIDEO_EXTS, not_regular
 from ingest.records import FileResult, MediaRecord, Sink
+from ingest.remote import is_uri, list_media
 from ingest.work import Claims, Runner, ThreadRunner, _disk_full, _unexpected, one_line, process
 
 log = logging.getLogger(__name__)
@@ -166,9 +167,17 @@ def _media_seconds(media: MediaRecord) -> float:
     return media.duration_s if media.kind in ("video", "audio") else 0.0
 
 
-def _failed_record(path: Path, reason: str, media: MediaRecord | None) -> MediaRecord:
+def _kind(ext: str) -> str:
+    return "video" if ext in VIDEO_EXTS else "audio" if ext in AUDIO_EXTS else "photo"
+
+
+def _failed_record(path: Path | str, reason: str, media: MediaRecord | None) -> MediaRecord:
+    if isinstance(path, str):  # an object in a bucket: nothing to read here
+        return MediaRecord(media_id=media.media_id if media else "", path=path, size_bytes=media.size_bytes if media else 0,
+                           kind=media.kind if media else _kind(PurePosixPath(path).suffix.lower()),
+                           mtime=media.mtime if media else datetime.now(timezone.utc), status="failed", error=reason)
     ext = path.suffix.lower()
-    kind = media.kind if media else "video" if ext in VIDEO_EXTS else "audio" if ext in AUDIO_EXTS else "photo"
+    kind = media.kind if media else _kind(ext)
     try:
         st = path.stat()
         size, mtime, regular = st.st_size, from_timestamp(st.st_mtime), stat.S_ISREG(st.st_mode)
@@ -201,7 +210,10 @@ def ingest_paths(
     """
     t_start = time.perf_counter()
     report = BatchReport()
-    files = discover(paths, report.failed, report.ignored)
+    paths = list(paths)
+    files: list[Path | str] = list(discover([p for p in paths if not is_uri(p)], report.failed, report.ignored))
+    for uri in (p for p in paths if is_uri(p)):  # objects under a prefix, fetched one by one (ingest/remote.py)
+        files += list_media(str(uri), dict(opts.object_store), SUPPORTED_EXTS)
     timings: dict[str, float] = defaultdict(float)
     if runner is None:
         # never more workers than files: one long video then gets every core (decoder and model
@@ -235,7 +247,8 @@ def ingest_paths(
             media, known = payload  # type: ignore[misc]
             report.skipped += 1
             # moved: the stored path is gone; a second copy elsewhere leaves the record alone
-            if known is not None and known.path != media.path and not os.path.lexists(text_path(known.path)):
+            if known is not None and known.path != media.path and not is_uri(known.path) \
+                    and not os.path.lexists(text_path(known.path)):
                 sink.note_path(media.media_id, media.path)
                 report.moved += 1
         elif status == "ok":
@@ -289,7 +302,7 @@ def ingest_paths(
                         log.debug("%s: the failure could not be recorded either", path_text(path), exc_info=e2)
                 done += 1
                 try:
-                    bytes_done += path.stat().st_size
+                    bytes_done += path.stat().st_size if isinstance(path, Path) else 0
                 except OSError:
                     pass
                 try:

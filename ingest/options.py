@@ -65,6 +65,8 @@ class IngestOptions:
     visual_budget_tokens: int = 512
     visual_chunk_frames: int = 8
     keyframe_px: int = 448
+    # inputs given as object-store URIs (ingest/remote.py): the store's options, as (key, value) pairs
+    object_store: tuple[tuple[str, str], ...] = ()
 
 
 def thumbs_dir(opts: IngestOptions, media_id: str) -> Path:

@@ -25,6 +25,7 @@ from ingest.options import IngestOptions, clean_text, path_text, thumbs_dir
 from ingest.pipeline import ingest_file
 from ingest.probe import probe
 from ingest.records import MediaRecord
+from ingest.remote import fetched
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +98,14 @@ class Claims:
             return media_id in self._ids
 
 
-def process(path: Path, opts: IngestOptions, ms: ModelSet, known: Callable[[str], MediaRecord | None],
+def process(path: Path | str, opts: IngestOptions, ms: ModelSet, known: Callable[[str], MediaRecord | None],
             claims: Claims) -> tuple[str, object]:
     """One file, start to end, wherever it runs (a thread here, a Ray worker elsewhere): ("skip",
     (media, known)) for known content, ("ok", FileResult), or ("fail", (reason, media)). Errors
-    are the file's, never the batch's, except a full disk."""
+    are the file's, never the batch's, except a full disk. A URI (s3://...) is copied down first,
+    and its records keep the URI."""
+    if isinstance(path, str):
+        return _process_object(path, opts, ms, known, claims)
     tried: list[MediaRecord] = []  # each probe of the file; more than one when it changed while read
     try:
         return _attempts(path, opts, ms, known, claims, tried)
@@ -115,6 +119,26 @@ def process(path: Path, opts: IngestOptions, ms: ModelSet, known: Callable[[str]
         for media in tried[:-1]:
             if media.media_id not in claims and known(media.media_id) is None:
                 shutil.rmtree(thumbs_dir(opts, media.media_id), ignore_errors=True)
+
+
+def _process_object(uri: str, opts: IngestOptions, ms: ModelSet, known: Callable[[str], MediaRecord | None],
+                    claims: Claims) -> tuple[str, object]:
+    try:
+        with fetched(uri, dict(opts.object_store)) as local:
+            status, payload = process(local, opts, ms, known, claims)
+    except OSError as e:
+        if _disk_full(e):
+            raise
+        return "fail", (f"{uri}: could not be read from the store ({one_line(str(e), 300)})", None)
+    if status == "ok":
+        payload.media.path = uri  # type: ignore[attr-defined]
+    else:
+        media = payload[1 if status == "fail" else 0]  # type: ignore[index]
+        if media is not None:
+            media.path = uri
+        if status == "fail":
+            payload = (payload[0].replace(path_text(local), uri), media)  # type: ignore[index]
+    return status, payload
 
 
 def _attempts(path: Path, opts: IngestOptions, ms: ModelSet, known: Callable[[str], MediaRecord | None],

@@ -20,9 +20,10 @@ then the media row as commit marker), which an append of fragments cannot expres
 rows are small next to its media (tens of KB per minute of video, benchmarks/bench_scale_out.py
 measures the rest): the models, not the writes, are what needs the cluster.
 
-Inputs are paths present on every node (a shared mount, or the same copy on each); the library is
-any database LanceDB opens (`db_uri`, lifelog/settings.py), and workers need its credentials only
-to read which files are known.
+Inputs are paths present on every node (a shared mount, or the same copy on each) or object-store
+URIs (`s3://bucket/footage/`: listed here, each object copied down by the worker that takes it,
+ingest/remote.py); the library is any database LanceDB opens (`db_uri`, lifelog/settings.py), and
+workers need its credentials only to read which files are known.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from typing import Any
 from ingest.work import Claims, process
 from ingest.options import IngestOptions, thumbs_dir
 from ingest.records import MediaRecord
+from ingest.remote import is_uri
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +104,8 @@ class IngestWorker:
         """`ingest.work.process` for one file; an ingested file's pictures come back as bytes."""
         from lifelog.assets import gather
 
-        status, payload = process(Path(path), self.opts, self.models, self.reader.known, Claims())
+        target = path if is_uri(path) else Path(path)  # an object in a bucket is copied down by process
+        status, payload = process(target, self.opts, self.models, self.reader.known, Claims())
         if status == "ok":
             folder = thumbs_dir(self.opts, payload.media.media_id)  # type: ignore[attr-defined]
             payload.assets = gather(folder)  # type: ignore[attr-defined]

@@ -32,7 +32,7 @@ from lifelog.hits import fuse, hit_from_row
 from lifelog.schema import Answer, Filters, Hit, ModelRow, Status
 from lifelog.semantic import people as persons
 from lifelog.semantic import places, things
-from lifelog.settings import Settings, load_settings
+from lifelog.settings import Settings, load_settings, object_store_options
 from lifelog.sql import in_list
 from lifelog.store import Store, VectorColumn
 from lifelog.writer import FileWriter
@@ -128,6 +128,7 @@ class Memory:
             workers=self.settings.worker_count,
             visual_budget_tokens=self.settings.visual_budget_tokens,
             visual_chunk_frames=self.settings.visual_chunk_frames,
+            object_store=tuple(sorted(object_store_options("s3://", self.settings.storage).items())),
         )
 
     def ingest(self, paths: Iterable[str | Path], *, progress: Callable[[Any], None] | None = None,
@@ -138,8 +139,10 @@ class Memory:
         from ingest.batch import ingest_paths
 
         self._check_columns()
-        paths = [Path(p).expanduser() for p in paths]
-        missing = [str(p) for p in paths if not p.exists()]
+        from ingest.remote import is_uri
+
+        paths = [p if is_uri(p) else Path(p).expanduser() for p in map(str, paths)]  # s3://...: listed there
+        missing = [str(p) for p in paths if isinstance(p, Path) and not p.exists()]
         if missing:
             raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
         self.store.repair()  # a killed run's half-written file (under the lock: no one else is half-way)

@@ -102,25 +102,8 @@ class Settings:
         return isinstance(self.db_path, str)
 
     def storage_options(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
-        """LanceDB's storage_options for a remote db_uri: the config's `[storage_options]`, and for an
-        S3 URI the standard AWS variables for what it leaves out (an S3-compatible server's endpoint
-        in AWS_ENDPOINT_URL; http endpoints are allowed and addressed by path, as MinIO and
-        SeaweedFS want)."""
-        if not self.remote:
-            return {}
-        env = os.environ if env is None else env
-        options = {k: str(v) for k, v in self.storage.items()}
-        if str(self.db_path).startswith(("s3://", "s3a://")):
-            for key, names in _AWS_ENV.items():
-                value = next((env[n] for n in names if env.get(n)), None)
-                if value and key not in options:
-                    options[key] = value
-            endpoint = options.get("aws_endpoint", "")
-            if endpoint.startswith("http://"):
-                options.setdefault("allow_http", "true")
-            if endpoint:
-                options.setdefault("aws_virtual_hosted_style_request", "false")
-        return options
+        """LanceDB's storage_options for a remote db_uri (`object_store_options`); {} for a folder."""
+        return object_store_options(str(self.db_path), self.storage, env) if self.remote else {}
 
     @property
     def thumbs_dir(self) -> Path:
@@ -143,6 +126,26 @@ _AWS_ENV = {
     "aws_region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
     "aws_endpoint": ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT"),
 }
+
+def object_store_options(uri: str, configured: Mapping[str, str], env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Options for an object store (LanceDB's storage_options names): the config's `[storage_options]`,
+    and for an S3 URI the standard AWS variables for what it leaves out (an S3-compatible server's
+    endpoint in AWS_ENDPOINT_URL; http endpoints are allowed and addressed by path, as MinIO and
+    SeaweedFS want). Used for the library's database and for inputs given as URIs."""
+    env = os.environ if env is None else env
+    options = {k: str(v) for k, v in configured.items()}
+    if uri.startswith(("s3://", "s3a://")):
+        for key, names in _AWS_ENV.items():
+            value = next((env[n] for n in names if env.get(n)), None)
+            if value and key not in options:
+                options[key] = value
+        endpoint = options.get("aws_endpoint", "")
+        if endpoint.startswith("http://"):
+            options.setdefault("allow_http", "true")
+        if endpoint:
+            options.setdefault("aws_virtual_hosted_style_request", "false")
+    return options
+
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 # IngestOptions fields that a user may set; the rest come from the settings above (home, models, ...)

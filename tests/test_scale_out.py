@@ -134,3 +134,33 @@ def test_fresh_process_elsewhere_asks_the_bucket(servers, library: dict, shared_
     thumbs = [Path(h["thumbnail"]) for h in hits if h.get("thumbnail")]
     assert thumbs and all(t.is_file() and other in t.parents for t in thumbs)  # fetched from the bucket
     assert not (other / "lancedb").exists()
+
+
+def test_inputs_in_a_bucket_through_ray(servers, shared_media: Path, tmp_path: Path) -> None:
+    """`lifelog ingest --ray ADDRESS s3://bucket/prefix/`: the objects are listed, each worker copies
+    its file down, and the records keep the object's URI."""
+    from pyarrow import fs
+
+    from ingest.remote import filesystem
+
+    s3, cluster = servers
+    store, _ = filesystem("s3://lifelog", s3.storage_options())
+    names = [VIDEO, "photos/coffee_cup_skimage.png", "audio/one_two_three_speechrecognition.wav"]
+    for name in names:
+        fs.copy_files(str(shared_media / name), f"lifelog/inputs/{name}", destination_filesystem=store)
+    store.create_dir("lifelog/inputs/.hidden")
+    env = {**_env(s3, tmp_path / "home"), "LIFELOG_DB_URI": "s3://lifelog/from-bucket"}
+    done = subprocess.run([str(LIFELOG), "ingest", "--quiet", "--ray", cluster.address, "s3://lifelog/inputs/"],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0 and "Ingested 3, already known 0, failed 0" in done.stdout, done.stdout + done.stderr
+    db = lancedb.connect("s3://lifelog/from-bucket", storage_options=s3.storage_options())
+    media = db.open_table("media").search().limit(None).to_list()
+    assert sorted(m["path"] for m in media) == sorted(f"s3://lifelog/inputs/{n}" for n in names)
+    assert all(m["status"] == "ok" for m in media)
+    done = subprocess.run([str(LIFELOG), "ask", "--json", "what did the man say about the corner"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    cited = json.loads(done.stdout)["citations"][0]
+    assert cited["path"] == f"s3://lifelog/inputs/{VIDEO}" and cited["start_s"] < 3.0, cited
+    missing = subprocess.run([str(LIFELOG), "ingest", "--quiet", "s3://lifelog/no-such-prefix/"],
+                             capture_output=True, text=True, env=env, timeout=300)
+    assert missing.returncode != 0 and "no-such-prefix" in missing.stderr + missing.stdout
