@@ -3,13 +3,14 @@
 - ingest of the same folders (default ../shared/media and ../shared/eval/media) by one `lifelog
   ingest` process into a local library (the baseline), by one process into a library in an S3
   bucket (SeaweedFS), and through a Ray cluster of two nodes (`ray start`, 1 CPU each) with 1 and
-  with 2 workers into the bucket;
+  with 2 workers into the bucket; and by one process into the bucket through a proxy that adds a
+  network's round trip (--rtt-ms) to each request (what the writer pays on a distant bucket);
 - search latency on the local library vs the bucket's: the first search on a freshly opened
   library and the median of warm ones, over queries that do not depend on the folders; on loopback
   and through a proxy that adds a network's round trip (--rtt-ms) to each request to the bucket,
   with readers that check for a newer version on every read (refresh 0) or every 5 s (the
   default for a remote library), and the requests each search makes;
-- the bucket's bytes after the three libraries in it.
+- the bucket's bytes after the four libraries in it.
 
     .venv/bin/python benchmarks/bench_scale_out.py [--folder F ...] [--rounds 20] [--rtt-ms 20]
 
@@ -98,6 +99,14 @@ def main() -> None:
         for name, env, extra in runs:
             rows[name] = ingest(env, args.folder, *extra)
             print(f"{name}: {rows[name]['seconds']} s  {rows[name]['report']}", flush=True)
+        # the writer's cost on a bucket across a network: the same one-process ingest, each request delayed
+        with SlowProxy(s3.port, args.rtt_ms / 1000) as proxy:
+            name = f"one process, library in S3 at +{args.rtt_ms:.0f} ms per request"
+            env = clean_env(LIFELOG_HOME=str(tmp / "s3far"), **{**s3.env("s3://lifelog/far"),
+                                                               "AWS_ENDPOINT_URL": proxy.endpoint})
+            rows[name] = ingest(env, args.folder)
+            rows[name]["requests"] = proxy.requests
+            print(f"{name}: {rows[name]['seconds']} s, {proxy.requests} requests", flush=True)
         base = rows[runs[0][0]]["seconds"]
         import lancedb
 
@@ -124,7 +133,7 @@ def main() -> None:
                     latency[f"S3, +{delay * 1000:.0f} ms per request, refresh {refresh:.0f} s"] = row
         bucket_bytes = sum(p.stat().st_size for p in (tmp / "weed" / "data").rglob("*") if p.is_file())
     result = {"folders": [str(f) for f in args.folder], "files": len(files), "media_seconds": round(media_s, 1), "ingest": rows, "search": latency,
-              "bucket_bytes_three_libraries": bucket_bytes, "cpus": os.cpu_count()}
+              "bucket_bytes_four_libraries": bucket_bytes, "cpus": os.cpu_count()}
     print(f"\n{f'ingest of {len(files)} files, {media_s / 60:.1f} min of media':40s} {'seconds':>8s} {'ratio':>6s}"
           f" {'x realtime':>10s}")
     for name, r in rows.items():

@@ -357,7 +357,7 @@ def main() -> None:
     ingest_s = None
     if not args.home:
         t0 = time.perf_counter()
-        report = lifelog.open(home, ingest={"voices": "auto"}).ingest(files)  # voices are opt-in
+        report = lifelog.open(home, ingest={"voices": "auto"}).ingest(files)  # whatever the config says
         ingest_s = round(time.perf_counter() - t0, 1)
         print(f"ingested {len(files)} audio/video files into {home} in {ingest_s} s"
               f" ({len(getattr(report, 'failed', []) or [])} failed)")

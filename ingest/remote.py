@@ -9,6 +9,7 @@ is), ingested, and removed. Records keep the object's URI as the file's path.
     uris = list_media("s3://bucket/footage/", options)
     with fetched(uris[0], options, Path("/tmp")) as local:
         ...
+    download(uri, options, home / "cache" / "media" / name)    # a reader's copy, to play a clip
 """
 
 from __future__ import annotations
@@ -86,4 +87,13 @@ def fetched(uri: str, options: Mapping[str, str], folder: Path | None = None) ->
         shutil.rmtree(where, ignore_errors=True)
 
 
-__all__ = ["fetched", "filesystem", "is_uri", "list_media"]
+def download(uri: str, options: Mapping[str, str], target: Path) -> Path:
+    """One object copied to `target` whole (a partial copy never takes its name): a reader's cache
+    of a file that lives in a bucket."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with fetched(uri, options, target.parent) as local:
+        os.replace(local, target)
+    return target
+
+
+__all__ = ["download", "fetched", "filesystem", "is_uri", "list_media"]

@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 RAY_ADDRESS_ENV = "LIFELOG_RAY_ADDRESS"
 # a file is tried on this many worker processes before it is reported as failed
 ATTEMPTS = 3
+# each worker's scratch home, <tmp>/lifelog-worker-<pid>-xxxx: its pictures before they are sent back
+SCRATCH = "lifelog-worker-"
 
 
 class MediaReader:
@@ -80,7 +82,9 @@ class IngestWorker:
     """One Ray actor: its own scratch home for pictures, its models loaded once, one file at a time."""
 
     def __init__(self, opts: IngestOptions, uri: str, storage_options: dict[str, str], threads: int):
-        scratch = Path(tempfile.mkdtemp(prefix="lifelog-worker-"))
+        _sweep_scratch()
+        scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH}{os.getpid()}-"))
+        self.scratch = scratch
         atexit.register(shutil.rmtree, scratch, ignore_errors=True)
         cache = Path(opts.cache_dir)
         if not cache.is_dir():  # another machine: its own cache of pulled models
@@ -99,6 +103,10 @@ class IngestWorker:
 
     def pid(self) -> int:
         return os.getpid()
+
+    def close(self) -> None:
+        """Remove the scratch home (a killed worker's is swept by the next one on its machine)."""
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def run(self, path: str) -> tuple[str, object]:
         """`ingest.work.process` for one file; an ingested file's pictures come back as bytes."""
@@ -180,6 +188,10 @@ class RayRunner:
     def close(self) -> None:
         import ray
 
+        try:  # each worker removes its scratch folder, then goes
+            ray.get([a.close.remote() for a in self._actors], timeout=30)
+        except Exception:  # a worker already gone, or stuck: its folder is swept later
+            pass
         for a in self._actors:
             try:
                 ray.kill(a)
@@ -189,6 +201,24 @@ class RayRunner:
         if self._connected_here:
             ray.shutdown()
             self._connected_here = False
+
+
+def _sweep_scratch() -> None:
+    """Scratch folders of this machine's workers that died without removing theirs."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH}*-*"):
+        pid = folder.name[len(SCRATCH):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _lost_worker(error: BaseException) -> bool:

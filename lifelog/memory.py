@@ -346,6 +346,13 @@ class Memory:
         record = self.store.media(media_id)
         if record is None or record.status != "ok":
             raise KeyError(f"no media {media_id!r} in this library")
+        from ingest.remote import download, is_uri
+
+        if is_uri(record.path):  # ingested from a bucket: a copy cached here the first time it is shown
+            cached = self.settings.home / "cache" / "media" / (media_id + Path(record.path).suffix.lower())
+            if not cached.is_file():
+                download(record.path, object_store_options(record.path, self.settings.storage), cached)
+            return cached
         return text_path(record.path)  # a name that was not UTF-8 is stored with \xNN escapes
 
     def thumbnail_path(self, relative: str) -> Path | None:

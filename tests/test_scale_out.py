@@ -161,6 +161,13 @@ def test_inputs_in_a_bucket_through_ray(servers, shared_media: Path, tmp_path: P
                           capture_output=True, text=True, env=env, timeout=300)
     cited = json.loads(done.stdout)["citations"][0]
     assert cited["path"] == f"s3://lifelog/inputs/{VIDEO}" and cited["start_s"] < 3.0, cited
+    # the app and the service play a clip from a copy cached in the reader's home
+    import lifelog
+
+    viewer = lifelog.open(tmp_path / "viewer", db_uri="s3://lifelog/from-bucket", storage=s3.storage_options())
+    video = next(m for m in viewer.store.all_media() if m.path.endswith(VIDEO))
+    local = viewer.media_file(video.media_id)
+    assert (tmp_path / "viewer") in local.parents and local.read_bytes() == (shared_media / VIDEO).read_bytes()
     missing = subprocess.run([str(LIFELOG), "ingest", "--quiet", "s3://lifelog/no-such-prefix/"],
                              capture_output=True, text=True, env=env, timeout=300)
     assert missing.returncode != 0 and "no-such-prefix" in missing.stderr + missing.stdout
