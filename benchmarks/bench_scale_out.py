@@ -10,6 +10,8 @@
   and through a proxy that adds a network's round trip (--rtt-ms) to each request to the bucket,
   with readers that check for a newer version on every read (refresh 0) or every 5 s (the
   default for a remote library), and the requests each search makes;
+- nearest-neighbour search over a synthetic table of --vector-rows 384-d vectors in the bucket at
+  +RTT: exact scan vs the IVF_PQ index lifelog builds past 50k rows;
 - the bucket's bytes after the four libraries in it.
 
     .venv/bin/python benchmarks/bench_scale_out.py [--folder F ...] [--rounds 20] [--rtt-ms 20]
@@ -73,12 +75,48 @@ def search_latency(home: Path, rounds: int, **settings: object) -> dict:
             "warm_p90_ms": round(1000 * sorted(warm)[max(0, int(0.9 * len(warm)) - 1)], 1)}
 
 
+def vector_latency(uri: str, options: dict[str, str], proxy: SlowProxy, rows: int, rounds: int) -> dict:
+    """A synthetic episodes-like table of `rows` 384-d vectors in the bucket: nearest-neighbour search
+    by exact scan, then with the IVF_PQ index lifelog builds (lifelog/indexes.py), each with the
+    requests it makes. Shows which index choice stays fast on object storage."""
+    import lancedb
+    import numpy as np
+    import pyarrow as pa
+
+    from lifelog.indexes import vector_index_config
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((rows, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    data = pa.table({"episode_id": [f"e{i}" for i in range(rows)],
+                     "text_vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), 384)})
+    db = lancedb.connect(uri, storage_options=options, read_consistency_interval=None)
+    table = db.create_table("vectors", data=data, mode="overwrite")
+    queries = rng.standard_normal((rounds, 384)).astype(np.float32)
+
+    def timed() -> dict:
+        times = []
+        before = proxy.requests
+        for q in queries:
+            t = time.perf_counter()
+            table.search(q, vector_column_name="text_vector").distance_type("cosine").limit(20).to_list()
+            times.append(time.perf_counter() - t)
+        return {"median_ms": round(1000 * statistics.median(times), 1),
+                "requests_per_search": round((proxy.requests - before) / rounds, 1)}
+
+    out = {"rows": rows, "exact scan": timed()}
+    table.create_index(vector_column_name="text_vector", config=vector_index_config("IVF_PQ", rows, 384))
+    out["IVF_PQ index"] = timed()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--folder", type=Path, nargs="+",
                     default=[ROOT.parent / "shared" / "media", ROOT.parent / "shared" / "eval" / "media"])
     ap.add_argument("--rounds", type=int, default=20)
     ap.add_argument("--rtt-ms", type=float, default=20.0, help="round trip added to each request to the bucket")
+    ap.add_argument("--vector-rows", type=int, default=50_000, help="rows of the synthetic vector table (0: skip)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "scale_out.json")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="lifelog-scale-bench-"))
@@ -131,8 +169,13 @@ def main() -> None:
                     row = search_latency(tmp / f"reader-{delay}-{refresh}", args.rounds, db_refresh_s=refresh)
                     row["requests_per_search"] = round((proxy.requests - before) / (args.rounds + 1), 1)
                     latency[f"S3, +{delay * 1000:.0f} ms per request, refresh {refresh:.0f} s"] = row
+        vectors = {}
+        if args.vector_rows:
+            with SlowProxy(s3.port, args.rtt_ms / 1000) as proxy:
+                options = {**s3.storage_options(), "aws_endpoint": proxy.endpoint}
+                vectors = vector_latency("s3://lifelog/vectors", options, proxy, args.vector_rows, args.rounds)
         bucket_bytes = sum(p.stat().st_size for p in (tmp / "weed" / "data").rglob("*") if p.is_file())
-    result = {"folders": [str(f) for f in args.folder], "files": len(files), "media_seconds": round(media_s, 1), "ingest": rows, "search": latency,
+    result = {"vector_search_in_s3": vectors, "folders": [str(f) for f in args.folder], "files": len(files), "media_seconds": round(media_s, 1), "ingest": rows, "search": latency,
               "bucket_bytes_four_libraries": bucket_bytes, "cpus": os.cpu_count()}
     print(f"\n{f'ingest of {len(files)} files, {media_s / 60:.1f} min of media':40s} {'seconds':>8s} {'ratio':>6s}"
           f" {'x realtime':>10s}")
@@ -143,6 +186,10 @@ def main() -> None:
     for name, r in latency.items():
         print(f"{name:40s} {r['first_ms']:10.1f} {r['warm_median_ms']:17.1f} {r['warm_median_ms'] / base:6.2f}"
               f" {r.get('requests_per_search', ''):>9}")
+    if vectors:
+        print(f"\nnearest 20 of {vectors['rows']} vectors in the bucket, +{args.rtt_ms:.0f} ms per request:")
+        for name in ("exact scan", "IVF_PQ index"):
+            print(f"  {name:14s} {vectors[name]['median_ms']:8.1f} ms, {vectors[name]['requests_per_search']} requests")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))
 
