@@ -105,7 +105,7 @@ def vector_latency(uri: str, options: dict[str, str], proxy: SlowProxy, rows: in
                 "requests_per_search": round((proxy.requests - before) / rounds, 1)}
 
     out = {"rows": rows, "exact scan": timed()}
-    table.create_index(vector_column_name="text_vector", config=vector_index_config("IVF_PQ", rows, 384))
+    table.create_index("text_vector", config=vector_index_config("IVF_PQ", rows, 384))
     out["IVF_PQ index"] = timed()
     return out
 

@@ -19,7 +19,7 @@ that machine); readers anywhere see each commit.
 from __future__ import annotations
 
 import hashlib
-import weakref
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
@@ -276,7 +276,8 @@ class Database:
         refresh = refresh_s if refresh_s is not None else (REMOTE_REFRESH_S if self.remote else 0.0)
         self.connection = lancedb.connect(self.uri, read_consistency_interval=timedelta(seconds=refresh),
                                           storage_options=self.storage_options or None)
-        self._opened: weakref.WeakSet = weakref.WeakSet()
+        self._tables: dict[str, Any] = {}  # name -> the open table (`table`)
+        self._open_lock = threading.Lock()
         # every writer (episodes, semantic and visual memory) holds it: one writer per library
         if self.path is not None:
             self.lock = WriterLock(self.path, on_acquire=self._refresh if refresh else None)
@@ -290,7 +291,7 @@ class Database:
 
     def _refresh(self) -> None:
         """Every table this database opened, at its latest version (a writer's view when it takes the lock)."""
-        for table in list(self._opened):
+        for table in list(self._tables.values()):
             table.checkout_latest()
 
     def table_folder(self, name: str) -> Path | None:
@@ -302,14 +303,23 @@ class Database:
         return list(getattr(result, "tables", result))
 
     def has_table(self, name: str) -> bool:
-        return name in self.table_names()
+        return name in self._tables or name in self.table_names()
 
     def table(self, name: str, schema: pa.Schema | None = None) -> Any:
-        """A table, created empty with its schema (`SCHEMAS`, or the one given) when missing."""
+        """A table, created empty with its schema (`SCHEMAS`, or the one given) when missing.
+
+        Opened once per database object (tables are never dropped): on object storage each open
+        is a listing and a manifest read. An open table still sees every commit (the read
+        consistency interval above; a writer's `_refresh`)."""
+        table = self._tables.get(name)
+        if table is not None:
+            return table
         if name not in self.table_names():
             with self.lock:  # another process may be creating it too
                 if name not in self.table_names():
                     self.connection.create_table(name, schema=schema if schema is not None else SCHEMAS[name]())
-        table = self.connection.open_table(name)
-        self._opened.add(table)
+        with self._open_lock:
+            table = self._tables.get(name)
+            if table is None:
+                table = self._tables[name] = self.connection.open_table(name)
         return table

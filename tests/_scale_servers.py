@@ -206,6 +206,7 @@ class SlowProxy:
 
         proxy = self
         self.upstream_port, self.delay_s, self.requests = upstream_port, delay_s, 0
+        self.seen: list[tuple[str, str]] = []  # (method, path) of each request
         self._lock = __import__("threading").Lock()
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -223,6 +224,7 @@ class SlowProxy:
 
                 with proxy._lock:
                     proxy.requests += 1
+                    proxy.seen.append((self.command, self.path))
                 time.sleep(proxy.delay_s)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) if self.headers.get("Content-Length") else None
                 conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=120)
