@@ -68,7 +68,8 @@ def people_view(ctx: Context, selected: str = "", message: str = "") -> PeopleVi
     people = ctx.mem.people()
     ids = [p.person_id for p in people]
     seen = {p.person_id: appearances(ctx, p.person_id) for p in people}
-    items = [(str(ctx.media.thumbnail(p.cover) or ctx.media.placeholder("person", p.label)),
+    # no face to show: a plain tile (the caption under it names them)
+    items = [(str(ctx.media.thumbnail(p.cover) or ctx.media.placeholder("person" if p.n_faces else "voice")),
               person_caption(p, _seen(seen[p.person_id])[1])) for p in people]
     chosen = next((p for p in people if p.person_id == selected), None)
     merge = gr.Dropdown(choices=[(p.label, p.person_id) for p in people if p is not chosen], value=None)
@@ -174,8 +175,9 @@ def build(ctx: Context) -> None:
         appearances_gallery, person_viewer = gallery_beside_viewer(
             "Where they appear", columns=4, elem_id="ll-appearances", viewer_id="ll-person-viewer")
         picked = gr.State("")  # the appearance selected, for "Not them"
-        split_btn = gr.Button("Not them: move the selected appearance to a new person", size="sm",
-                              elem_id="ll-person-split")
+        with gr.Row():
+            split_btn = gr.Button("Not them: move the selected appearance to a new person", size="sm", scale=0,
+                                  elem_id="ll-person-split")
 
     people_out = [people_msg, people_ids, people_gallery, person, person_name, person_info, merge_into,
                   shown_in, appearances_gallery, person_viewer]
