@@ -321,5 +321,21 @@ class Database:
         with self._open_lock:
             table = self._tables.get(name)
             if table is None:
-                table = self._tables[name] = self.connection.open_table(name)
+                table = self._tables[name] = self._open(name, schema)
         return table
+
+    def _open(self, name: str, schema: pa.Schema | None) -> Any:
+        try:
+            return self.connection.open_table(name)
+        except ValueError as e:  # listed, never committed: a creation killed half-way (or in flight)
+            if "not found" not in str(e):
+                raise
+            with self.lock:  # creations hold the lock: under it, one still unopenable was killed
+                try:
+                    return self.connection.open_table(name)
+                except ValueError as again:
+                    if "not found" not in str(again):
+                        raise
+                    self.connection.create_table(name, schema=schema if schema is not None else SCHEMAS[name](),
+                                                 mode="overwrite")
+                    return self.connection.open_table(name)

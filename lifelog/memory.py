@@ -369,9 +369,9 @@ class Memory:
 
     def status(self) -> Status:
         counts = self.store.counts()
-        disk = {
-            "database": _du(self.settings.db_path) if not self.settings.remote else 0,
-            "thumbnails": _du(self.settings.thumbs_dir),
+        disk = {  # a remote library's database is the bucket's to count; its pictures here are a cache
+            **({} if self.settings.remote else {"database": _du(self.settings.db_path)}),  # type: ignore[arg-type]
+            ("pictures cached" if self.settings.remote else "thumbnails"): _du(self.settings.thumbs_dir),
             "models": _du(self.settings.cache_dir),
         }
         stale = [f"{s.name}: {s.stored_model} -> {s.wanted_model}" for s in self.store.stale_columns()]

@@ -113,3 +113,14 @@ def test_wrong_dimension_is_a_clear_error(tmp_path: Path) -> None:
     store = open_store(tmp_path)
     with pytest.raises(ValueError, match="reindex"):
         FileWriter(store).write(make_file("m1", "/a/n.m4a", ["one"], dim=5))
+
+
+def test_a_table_whose_creation_was_killed_is_created_again(tmp_path: Path) -> None:
+    """A kill inside create_table leaves `<name>.lance` listed but with no version: it opens as a new
+    empty table (under the writer lock), not as "Table 'things' was not found" on every later run."""
+    from lifelog.db import THINGS_TABLE, Database
+
+    (tmp_path / "db" / f"{THINGS_TABLE}.lance").mkdir(parents=True)
+    db = Database(tmp_path / "db")
+    assert db.has_table(THINGS_TABLE) and db.table(THINGS_TABLE).count_rows() == 0
+    assert Database(tmp_path / "db").table(THINGS_TABLE).schema == db.table(THINGS_TABLE).schema
