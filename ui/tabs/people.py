@@ -177,6 +177,7 @@ def build(ctx: Context) -> None:
         picked = gr.State("")  # the appearance selected, for "Not them"
         with gr.Row():
             split_btn = gr.Button("Not them: move the selected appearance to a new person", size="sm", scale=0,
+                                  min_width=400,
                                   elem_id="ll-person-split")
 
     people_out = [people_msg, people_ids, people_gallery, person, person_name, person_info, merge_into,
