@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.work import Claims, process
+from lifelog.lock import process_alive
 from ingest.options import IngestOptions, thumbs_dir
 from ingest.records import MediaRecord
 from ingest.remote import is_uri
@@ -207,18 +208,8 @@ def _sweep_scratch() -> None:
     """Scratch folders of this machine's workers that died without removing theirs."""
     for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH}*-*"):
         pid = folder.name[len(SCRATCH):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 def _lost_worker(error: BaseException) -> bool:

@@ -29,6 +29,18 @@ log = logging.getLogger(__name__)
 LOCK_NAME = ".writer.lock"
 
 
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (another user's counts: its files are not
+    ours to remove)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class LockTimeout(TimeoutError):
     """Another process kept the library's writer lock longer than this one would wait."""
 

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -207,7 +208,7 @@ class SlowProxy:
         proxy = self
         self.upstream_port, self.delay_s, self.requests = upstream_port, delay_s, 0
         self.seen: list[tuple[str, str]] = []  # (method, path) of each request
-        self._lock = __import__("threading").Lock()
+        self._lock = threading.Lock()
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -251,8 +252,6 @@ class SlowProxy:
         self.endpoint = f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> "SlowProxy":
-        import threading
-
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 

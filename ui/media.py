@@ -21,6 +21,7 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 import lifelog
+from lifelog.lock import process_alive
 from ui import tiles
 
 # containers and codecs every desktop browser plays without help
@@ -36,16 +37,6 @@ STAGING_PREFIX = "lifelog-ui-"
 PID_FILE = ".pid"  # the app process that owns a staging folder
 LEGACY_LAYOUT = {"media", "thumbs", "tiles", "examples"}
 LEGACY_AGE_S = 24 * 3600
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
 
 
 def sweep_stale(tmp: str | Path | None = None) -> list[Path]:
@@ -64,7 +55,7 @@ def sweep_stale(tmp: str | Path | None = None) -> list[Path]:
                 shutil.rmtree(folder, ignore_errors=True)
                 gone.append(folder)
             continue
-        if pid != os.getpid() and not _alive(pid):
+        if pid != os.getpid() and not process_alive(pid):
             shutil.rmtree(folder, ignore_errors=True)
             gone.append(folder)
     return gone
